@@ -1,0 +1,100 @@
+/**
+ * Close codes, error codes and the reasons sent on the wire: defined once, used by server and client.
+ *
+ * Numbering: 1000-1015 are RFC 6455 codes. Application codes are split in two bands so a client can
+ * decide without a lookup table whether reconnecting can help:
+ * - 4000-4499 retryable (reconnect with backoff),
+ * - 4500-4999 terminal (stop and surface the state: credentials or permissions must change first).
+ */
+export const CloseCode = {
+  NORMAL: 1000,
+  GOING_AWAY: 1001,
+  POLICY_VIOLATION: 1008,
+  MESSAGE_TOO_BIG: 1009,
+  INTERNAL_ERROR: 1011,
+  TRY_AGAIN_LATER: 1013,
+  /** Retryable: the server asked this connection to move (e.g. rebalancing). */
+  RECONNECT: 4000,
+  /** Terminal: the token expired on a live connection and was not refreshed in-band. */
+  TOKEN_EXPIRED: 4501,
+  /** Terminal: the token was revoked or is invalid. */
+  UNAUTHORIZED: 4500,
+  /** Terminal: authenticated, but not allowed. */
+  FORBIDDEN: 4503,
+} as const;
+export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
+
+/** Reasons are short, human and under 123 bytes (the RFC 6455 limit for a close frame's reason). */
+export const CloseReason = {
+  NORMAL: 'normal closure',
+  GOING_AWAY: 'server shutting down',
+  MALFORMED_FRAME: 'malformed frame',
+  SCHEMA_VIOLATION: 'frame does not match the protocol',
+  BINARY_FRAME: 'binary frames are not supported',
+  RATE_LIMITED: 'rate limit exceeded',
+  MESSAGE_TOO_BIG: 'message too big',
+  TOO_MANY_SUBSCRIPTIONS: 'too many subscriptions on one connection',
+  INTERNAL_ERROR: 'internal error',
+  SLOW_CONSUMER: 'slow consumer: resume from history',
+  HEARTBEAT_TIMEOUT: 'heartbeat timeout',
+  TOKEN_EXPIRED: 'token expired',
+  UNAUTHORIZED: 'unauthorized',
+  FORBIDDEN: 'forbidden',
+} as const;
+export type CloseReason = (typeof CloseReason)[keyof typeof CloseReason];
+
+const RETRYABLE_BAND = { from: 4000, to: 4499 } as const;
+const TERMINAL_BAND = { from: 4500, to: 4999 } as const;
+
+/** True when a client should stop reconnecting after this close code. */
+export function isTerminalClose(code: number): boolean {
+  return code >= TERMINAL_BAND.from && code <= TERMINAL_BAND.to;
+}
+
+/** True when reconnecting (with backoff) can succeed. 1000 is a deliberate close and is not retried. */
+export function isRetryableClose(code: number): boolean {
+  if (code === CloseCode.NORMAL || isTerminalClose(code)) return false;
+  return true;
+}
+
+/** HTTP status answered before the WebSocket upgrade, when it is refused. */
+export const UpgradeStatus = {
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
+  AT_CAPACITY: 503,
+} as const;
+export type UpgradeStatus = (typeof UpgradeStatus)[keyof typeof UpgradeStatus];
+
+/**
+ * Domain error codes. Each maps to one tRPC error code (what `@trpc/client` sees) and, where the
+ * error ends the connection, to one close code.
+ */
+export const ErrorCode = {
+  BAD_REQUEST: 'BAD_REQUEST',
+  UNKNOWN_CHANNEL: 'UNKNOWN_CHANNEL',
+  UNKNOWN_EVENT_TYPE: 'UNKNOWN_EVENT_TYPE',
+  INVALID_PAYLOAD: 'INVALID_PAYLOAD',
+  UNAUTHORIZED: 'UNAUTHORIZED',
+  FORBIDDEN: 'FORBIDDEN',
+  TOO_MANY_CHANNELS: 'TOO_MANY_CHANNELS',
+  PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  RATE_LIMITED: 'RATE_LIMITED',
+  BROKER_UNAVAILABLE: 'BROKER_UNAVAILABLE',
+  INTERNAL: 'INTERNAL',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** The tRPC error code each domain error is reported as. */
+export const trpcCodeOf = {
+  BAD_REQUEST: 'BAD_REQUEST',
+  UNKNOWN_CHANNEL: 'BAD_REQUEST',
+  UNKNOWN_EVENT_TYPE: 'BAD_REQUEST',
+  INVALID_PAYLOAD: 'BAD_REQUEST',
+  UNAUTHORIZED: 'UNAUTHORIZED',
+  FORBIDDEN: 'FORBIDDEN',
+  TOO_MANY_CHANNELS: 'TOO_MANY_REQUESTS',
+  PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  RATE_LIMITED: 'TOO_MANY_REQUESTS',
+  BROKER_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
+  INTERNAL: 'INTERNAL_SERVER_ERROR',
+} as const satisfies Record<ErrorCode, string>;

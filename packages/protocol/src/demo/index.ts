@@ -1,0 +1,27 @@
+/**
+ * Contracts of the demo apps (chat, dashboard, collab). Pure zod, shared by `apps/server` and the UIs;
+ * library users never import this subpath.
+ */
+export { MAX_CHAT_MESSAGE_LENGTH, chatChannel, devLoginInputSchema, roomNameSchema, userChannel } from './chat.ts';
+export {
+  MAX_OP_COMPONENTS,
+  MAX_OP_TEXT_LENGTH,
+  collabChannel,
+  collabOpenInputSchema,
+  collabOpsInputSchema,
+  collabSubmitInputSchema,
+  committedOpSchema,
+  docIdSchema,
+  opIdSchema,
+  textOpSchema,
+} from './collab.ts';
+export { dashboardEventSchema, instanceStatsSchema, totalOf } from './dashboard.ts';
+
+export type { DevLoginInput } from './chat.ts';
+export type { CommittedOp, TextOpWire } from './collab.ts';
+export type { DashboardEvent, InstanceStats } from './dashboard.ts';
+
+import { chatChannel, userChannel } from './chat.ts';
+import { collabChannel } from './collab.ts';
+/** Every channel family the demo server serves. */
+export const demoChannels = [chatChannel, userChannel, collabChannel] as const;

@@ -1,0 +1,75 @@
+import { z } from 'zod';
+import { channelNameSchema } from './channelName.ts';
+import { ProtocolLimits } from './limits.ts';
+
+export const eventIdSchema = z.string().min(1).max(ProtocolLimits.maxEventIdLength);
+export const correlationIdSchema = z.string().min(1).max(ProtocolLimits.maxCorrelationIdLength);
+export const eventTypeSchema = z
+  .string()
+  .min(1)
+  .max(ProtocolLimits.maxEventTypeLength)
+  .regex(/^[$A-Za-z][A-Za-z0-9_.-]*$/, 'event type must be an identifier');
+
+/** Who published an event. Stamped by the server from the verified token; clients cannot set it. */
+export const senderSchema = z.object({ userId: z.string(), name: z.string().optional() });
+export type Sender = z.infer<typeof senderSchema>;
+
+/**
+ * The message envelope every channel event travels in.
+ * `id` is the server-assigned event id (ordered within the channel, carries the stream epoch) used to resume.
+ */
+export const envelopeSchema = z.object({
+  id: eventIdSchema.optional(),
+  type: eventTypeSchema,
+  channel: channelNameSchema,
+  payload: z.unknown(),
+  correlationId: correlationIdSchema.optional(),
+  ts: z.number().optional(),
+  sender: senderSchema.optional(),
+});
+export type Envelope<TType extends string = string, TPayload = unknown> = Omit<
+  z.infer<typeof envelopeSchema>,
+  'type' | 'payload'
+> & { type: TType; payload: TPayload };
+
+/**
+ * System event types the server emits on every channel stream. They are never stored, so they carry no id.
+ * `$gap`: resume could not be served from history (evicted or epoch changed); data between the client's
+ * `lastEventId` and the next event is missing and the app should refetch state.
+ */
+export const SystemEventType = {
+  PRESENCE: '$presence',
+  GAP: '$gap',
+} as const;
+export type SystemEventType = (typeof SystemEventType)[keyof typeof SystemEventType];
+
+export const presenceMetaSchema = z
+  .record(z.string().max(64), z.unknown())
+  .refine(
+    (meta) => JSON.stringify(meta).length <= ProtocolLimits.maxPresenceMetaBytes,
+    `presence metadata is over ${ProtocolLimits.maxPresenceMetaBytes} bytes`,
+  );
+export type PresenceMeta = z.infer<typeof presenceMetaSchema>;
+
+export const presenceMemberSchema = z.object({
+  userId: z.string(),
+  name: z.string(),
+  connections: z.number().int().nonnegative(),
+  meta: presenceMetaSchema.optional(),
+});
+export type PresenceMember = z.infer<typeof presenceMemberSchema>;
+
+/** Payload of `$presence` events: a member joined, left, or changed its metadata. */
+export const presenceChangeSchema = z.object({
+  action: z.enum(['join', 'leave', 'update']),
+  member: presenceMemberSchema,
+});
+export type PresenceChange = z.infer<typeof presenceChangeSchema>;
+
+/** Payload of `$gap` events. */
+export const gapSchema = z.object({
+  recovered: z.literal(false),
+  reason: z.enum(['evicted', 'epoch-changed', 'unknown-id']),
+  lastEventId: z.string(),
+});
+export type Gap = z.infer<typeof gapSchema>;

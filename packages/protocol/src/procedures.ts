@@ -1,0 +1,35 @@
+import { z } from 'zod';
+import { channelNameSchema } from './channelName.ts';
+import { correlationIdSchema, eventIdSchema, eventTypeSchema, presenceMetaSchema } from './envelope.ts';
+
+/**
+ * Inputs of the built-in `channel.*` procedures. The router validates with these and the client is
+ * typed from them, so the two ends cannot disagree.
+ */
+export const subscribeInputSchema = z.object({
+  channel: channelNameSchema,
+  /** Resume after this event id; tRPC's wsLink fills it in on reconnect from the last tracked id. */
+  lastEventId: eventIdSchema.nullish(),
+});
+export type SubscribeInput = z.infer<typeof subscribeInputSchema>;
+
+export const publishInputSchema = z.object({
+  channel: channelNameSchema,
+  type: eventTypeSchema,
+  payload: z.unknown(),
+  correlationId: correlationIdSchema.optional(),
+});
+export type PublishInput = z.infer<typeof publishInputSchema>;
+
+export const publishOutputSchema = z.object({
+  /** Server-assigned event id; absent for ephemeral events, which are not stored. */
+  id: eventIdSchema.optional(),
+  correlationId: correlationIdSchema.optional(),
+});
+export type PublishOutput = z.infer<typeof publishOutputSchema>;
+
+export const presenceInputSchema = z.object({ channel: channelNameSchema });
+export type PresenceInput = z.infer<typeof presenceInputSchema>;
+
+export const setPresenceInputSchema = z.object({ channel: channelNameSchema, meta: presenceMetaSchema });
+export type SetPresenceInput = z.infer<typeof setPresenceInputSchema>;

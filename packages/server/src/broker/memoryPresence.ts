@@ -1,0 +1,61 @@
+import type { PresenceChange, PresenceMember, PresenceMeta } from '@switchboard/protocol';
+import type { PresenceEntry, PresenceStore } from './broker.ts';
+
+/**
+ * Presence for one process. Entries are removed by the server when a connection leaves or dies
+ * (heartbeat), so nothing here expires by time.
+ */
+export function createMemoryPresence(): PresenceStore {
+  /** channel → connectionId → entry */
+  const channels = new Map<string, Map<string, PresenceEntry>>();
+
+  function memberOf(entries: Map<string, PresenceEntry>, userId: string, fallback: PresenceEntry) {
+    let connections = 0;
+    let latest: PresenceEntry = fallback;
+    for (const entry of entries.values()) {
+      if (entry.userId !== userId) continue;
+      connections++;
+      latest = entry;
+    }
+    const member: PresenceMember = { userId, name: latest.name, connections };
+    if (latest.meta) member.meta = latest.meta;
+    return member;
+  }
+
+  return {
+    async join(channel, entry) {
+      let entries = channels.get(channel);
+      if (!entries) channels.set(channel, (entries = new Map()));
+      entries.set(entry.connectionId, entry);
+      const member = memberOf(entries, entry.userId, entry);
+      return member.connections === 1 ? { action: 'join', member } : null;
+    },
+    async leave(channel, connectionId) {
+      const entries = channels.get(channel);
+      const entry = entries?.get(connectionId);
+      if (!entries || !entry) return null;
+      entries.delete(connectionId);
+      if (entries.size === 0) channels.delete(channel);
+      const member = memberOf(entries, entry.userId, entry);
+      return member.connections === 0 ? { action: 'leave', member } : null;
+    },
+    async update(channel, connectionId, meta: PresenceMeta) {
+      const entry = channels.get(channel)?.get(connectionId);
+      if (!entry) return null;
+      entry.meta = meta;
+      const change: PresenceChange = { action: 'update', member: memberOf(channels.get(channel)!, entry.userId, entry) };
+      return change;
+    },
+    async list(channel) {
+      const entries = channels.get(channel);
+      if (!entries) return [];
+      const members = new Map<string, PresenceMember>();
+      for (const entry of entries.values()) {
+        if (!members.has(entry.userId)) members.set(entry.userId, memberOf(entries, entry.userId, entry));
+      }
+      return [...members.values()];
+    },
+    async refresh() {},
+    onExpired() {},
+  };
+}
