@@ -10,6 +10,8 @@ export const subscribeInputSchema = z.object({
   channel: channelNameSchema,
   /** Resume after this event id; tRPC's wsLink fills it in on reconnect from the last tracked id. */
   lastEventId: eventIdSchema.nullish(),
+  /** On a fresh subscribe (no `lastEventId`), first replay up to this many stored events, oldest first. */
+  replay: z.number().int().min(0).max(1000).optional(),
 });
 export type SubscribeInput = z.infer<typeof subscribeInputSchema>;
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { defineChannel } from '../defineChannel.ts';
 
 /** One instance's figures, computed from the same counters `/metrics` exposes. */
 export const instanceStatsSchema = z.object({
@@ -50,3 +51,12 @@ export function totalOf(instances: readonly InstanceStats[]): Omit<InstanceStats
     ts: Math.max(0, ...instances.map((s) => s.ts)),
   };
 }
+
+/**
+ * `dashboard:stats`: every instance publishes its figures here once a second (ephemeral, server-only),
+ * so any instance can answer `dashboard.live` for the whole cluster through the broker.
+ */
+export const dashboardStatsChannel = defineChannel({
+  family: 'dashboard',
+  events: { stats: { schema: instanceStatsSchema, ephemeral: true, clientPublish: false } },
+});

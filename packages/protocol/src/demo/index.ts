@@ -15,7 +15,7 @@ export {
   opIdSchema,
   textOpSchema,
 } from './collab.ts';
-export { dashboardEventSchema, instanceStatsSchema, totalOf } from './dashboard.ts';
+export { dashboardEventSchema, dashboardStatsChannel, instanceStatsSchema, totalOf } from './dashboard.ts';
 
 export type { DevLoginInput } from './chat.ts';
 export type { CommittedOp, TextOpWire } from './collab.ts';
@@ -23,5 +23,6 @@ export type { DashboardEvent, InstanceStats } from './dashboard.ts';
 
 import { chatChannel, userChannel } from './chat.ts';
 import { collabChannel } from './collab.ts';
+import { dashboardStatsChannel } from './dashboard.ts';
 /** Every channel family the demo server serves. */
-export const demoChannels = [chatChannel, userChannel, collabChannel] as const;
+export const demoChannels = [chatChannel, userChannel, collabChannel, dashboardStatsChannel] as const;

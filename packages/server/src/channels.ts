@@ -1,0 +1,121 @@
+import {
+  type Envelope,
+  ErrorCode,
+  type PresenceMember,
+  type PublishInput,
+  type PublishOutput,
+  type SetPresenceInput,
+  type SubscribeInput,
+  SwitchboardError,
+  isSwitchboardError,
+} from '@switchboard/protocol';
+import type { AuthUser } from './auth.ts';
+import type { Broker } from './broker/broker.ts';
+import type { ChannelAccess } from './channelAccess.ts';
+import { badRequest } from './errors.ts';
+import { ChannelStream } from './fanout.ts';
+import type { Metrics } from './metrics.ts';
+import type { Presence } from './presence.ts';
+import type { Registry } from './registry.ts';
+
+/** The caller of a channel operation: the connection's verified user and id. */
+export interface Caller {
+  user: AuthUser;
+  connectionId: string;
+}
+
+/** What the `channel.*` procedures delegate to once their input is validated. */
+export interface ChannelService {
+  subscribe(caller: Caller, input: SubscribeInput): Promise<ChannelStream>;
+  publish(caller: Caller, input: PublishInput): Promise<PublishOutput>;
+  /** Publishes as the server (no sender, server-only event types allowed), e.g. from your own procedures. */
+  publishAsServer(channel: string, type: string, payload: unknown): Promise<PublishOutput>;
+  presence(caller: Caller, channel: string): Promise<PresenceMember[]>;
+  setPresence(caller: Caller, input: SetPresenceInput): Promise<void>;
+}
+
+export function createChannelService(deps: {
+  access: ChannelAccess;
+  broker: Broker;
+  presence: Presence;
+  registry: Registry;
+  metrics: Metrics;
+  maxChannelsPerConnection: number;
+  catalog: import('@switchboard/protocol').ChannelCatalog;
+}): ChannelService {
+  const { access, broker, presence, registry, metrics } = deps;
+
+  async function store(envelope: Envelope, ephemeral: boolean): Promise<PublishOutput> {
+    const stopTimer = metrics.publishDuration.startTimer();
+    try {
+      const { id } = await broker.publish(envelope.channel, { type: envelope.type, json: JSON.stringify(envelope), ephemeral });
+      const output: PublishOutput = {};
+      if (id !== undefined) output.id = id;
+      if (envelope.correlationId !== undefined) output.correlationId = envelope.correlationId;
+      return output;
+    } catch (cause) {
+      if (isSwitchboardError(cause)) throw cause;
+      throw new SwitchboardError(ErrorCode.BROKER_UNAVAILABLE, 'event not published: broker unavailable', { cause });
+    } finally {
+      stopTimer();
+    }
+  }
+
+  function parsePayload(definition: import('@switchboard/protocol').ChannelDefinition, type: string, payload: unknown) {
+    const parsed = definition.events[type]!.schema.safeParse(payload);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      const where = issue?.path.length ? ` at ${issue.path.join('.')}` : '';
+      throw badRequest(ErrorCode.INVALID_PAYLOAD, `invalid ${type} payload${where}: ${issue?.message ?? 'invalid'}`);
+    }
+    return parsed.data;
+  }
+
+  return {
+    async subscribe(caller, input) {
+      await access.assertCanSubscribe(caller.user, input.channel);
+      const connection = registry.get(caller.connectionId);
+      if (connection && !connection.channels.has(input.channel) && connection.channels.size >= deps.maxChannelsPerConnection) {
+        throw new SwitchboardError(
+          ErrorCode.TOO_MANY_CHANNELS,
+          `at most ${deps.maxChannelsPerConnection} channels per connection`,
+        );
+      }
+      return new ChannelStream(input.channel, caller.connectionId, input.lastEventId ?? undefined, input.replay ?? 0);
+    },
+
+    async publish(caller, input) {
+      const definition = await access.assertCanPublish(caller.user, input.channel, input.type);
+      const envelope: Envelope = {
+        type: input.type,
+        channel: input.channel,
+        payload: parsePayload(definition, input.type, input.payload),
+        ts: Date.now(),
+        // Stamped from the verified token: a client cannot forge it.
+        sender: { userId: caller.user.userId, name: caller.user.name },
+      };
+      if (input.correlationId !== undefined) envelope.correlationId = input.correlationId;
+      return store(envelope, definition.events[input.type]!.ephemeral === true);
+    },
+
+    async publishAsServer(channel, type, payload) {
+      const definition = deps.catalog.get(channel);
+      if (!definition?.events[type]) throw badRequest(ErrorCode.UNKNOWN_EVENT_TYPE, `${channel}: unknown event "${type}"`);
+      const envelope: Envelope = { type, channel, payload: parsePayload(definition, type, payload), ts: Date.now() };
+      return store(envelope, definition.events[type].ephemeral === true);
+    },
+
+    async presence(caller, channel) {
+      await access.assertCanSubscribe(caller.user, channel);
+      return presence.list(channel);
+    },
+
+    async setPresence(caller, input) {
+      const connection = registry.get(caller.connectionId);
+      if (!connection?.channels.has(input.channel)) {
+        throw badRequest(ErrorCode.BAD_REQUEST, `subscribe to ${input.channel} before setting presence there`);
+      }
+      await presence.update(connection, input.channel, input.meta);
+    },
+  };
+}

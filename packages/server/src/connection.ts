@@ -1,0 +1,270 @@
+import { randomUUID } from 'node:crypto';
+import { CloseCode, type SwitchboardError, transformer } from '@switchboard/protocol';
+import {
+  type AnyTRPCRouter,
+  TRPCError,
+  callTRPCProcedure,
+  getErrorShape,
+  getTRPCErrorFromUnknown,
+  transformTRPCResponse,
+} from '@trpc/server';
+import { isObservable, observableToAsyncIterable } from '@trpc/server/observable';
+import type { TRPCResponseMessage } from '@trpc/server/rpc';
+import type { Logger } from 'pino';
+import type { WebSocket } from 'ws';
+import type { AuthUser } from './auth.ts';
+import { closeWithError, connectionErrors } from './errors.ts';
+import { type Fanout, isChannelStream } from './fanout.ts';
+import { createTokenBucket } from './limits.ts';
+import type { ServerStats } from './metrics.ts';
+import type { ResolvedServerOptions } from './options.ts';
+import type { Presence } from './presence.ts';
+import type { Connection, Registry } from './registry.ts';
+import type { SwitchboardContext, SwitchboardServices } from './router.ts';
+import { MAX_BATCH_SIZE, type RequestMessage, inboundMessageSchema } from './wireMessages.ts';
+
+export interface ConnectionDeps {
+  router: AnyTRPCRouter;
+  fanout: Fanout;
+  presence: Presence;
+  registry: Registry;
+  stats: ServerStats;
+  logger: Logger;
+  options: ResolvedServerOptions;
+  services: SwitchboardServices;
+  onClosed(connection: Connection, code: number, reason: string): void;
+}
+
+/** Longest timer Node accepts; later expiries are re-armed when it fires. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * Serves one authenticated WebSocket: speaks tRPC's wire protocol (so `@trpc/client`'s wsLink works
+ * unchanged), enforces the per-connection limits, and routes `channel.subscribe` to the fan-out table.
+ */
+export function handleConnection(socket: WebSocket, user: AuthUser, deps: ConnectionDeps): Connection {
+  const { options, stats, logger } = deps;
+  const config = deps.router._def._config;
+  const rate = createTokenBucket(options.rateLimitPerSecond, options.rateLimitBurst);
+  /** Active subscriptions by request id: stopping one releases whatever it holds. */
+  const subscriptions = new Map<string | number, () => void>();
+  let expiryTimer: NodeJS.Timeout | undefined;
+  let closed = false;
+
+  const connection: Connection = {
+    id: randomUUID(),
+    socket,
+    user,
+    connectedAt: Date.now(),
+    lastSeenAt: Date.now(),
+    channels: new Map(),
+    send(frame) {
+      if (socket.readyState !== socket.OPEN) return false;
+      if (socket.bufferedAmount > options.slowConsumerBytes) {
+        fail(connectionErrors.slowConsumer());
+        return false;
+      }
+      socket.send(frame);
+      stats.messagesSent++;
+      return true;
+    },
+    tokenRefreshed: () => armExpiry(),
+    dispose: () => cleanup(CloseCode.GOING_AWAY, 'stale registry entry'),
+  };
+  const log = logger.child({ connectionId: connection.id, userId: user.userId });
+
+  function fail(error: SwitchboardError) {
+    log.warn({ code: error.closeCode, reason: error.message }, 'policy violation: closing connection');
+    closeWithError(socket, error);
+  }
+
+  function respond(message: TRPCResponseMessage) {
+    connection.send(JSON.stringify(transformTRPCResponse(config, message)));
+  }
+
+  function respondError(message: RequestMessage, cause: unknown, ctx?: SwitchboardContext) {
+    const error = getTRPCErrorFromUnknown(cause);
+    if (error.code === 'INTERNAL_SERVER_ERROR') log.error({ err: error.cause ?? error, path: message.params.path }, 'procedure failed');
+    respond({
+      id: message.id,
+      error: getErrorShape({ config, error, type: message.method, path: message.params.path, input: undefined, ctx }),
+    });
+  }
+
+  function contextOf(): SwitchboardContext {
+    return { user: connection.user, connectionId: connection.id, switchboard: deps.services };
+  }
+
+  function armExpiry() {
+    clearTimeout(expiryTimer);
+    const expiresAt = connection.user.expiresAt;
+    if (expiresAt === undefined) return;
+    const delay = expiresAt - Date.now();
+    expiryTimer = setTimeout(() => {
+      if (connection.user.expiresAt !== undefined && connection.user.expiresAt <= Date.now()) {
+        fail(connectionErrors.tokenExpired());
+      } else armExpiry();
+    }, Math.max(0, Math.min(delay, MAX_TIMER_MS)));
+    expiryTimer.unref();
+  }
+
+  function joinChannel(channel: string) {
+    const count = connection.channels.get(channel) ?? 0;
+    connection.channels.set(channel, count + 1);
+    if (count === 0) deps.presence.join(connection, channel).catch((err) => log.warn({ err, channel }, 'presence join failed'));
+  }
+
+  function leaveChannel(channel: string) {
+    const count = connection.channels.get(channel) ?? 0;
+    if (count > 1) {
+      connection.channels.set(channel, count - 1);
+      return;
+    }
+    connection.channels.delete(channel);
+    deps.presence.leave(connection.id, channel).catch((err) => log.warn({ err, channel }, 'presence leave failed'));
+  }
+
+  async function handleRequest(message: RequestMessage) {
+    const { id, method, params } = message;
+    let input: unknown;
+    try {
+      input = params.input === undefined ? undefined : transformer.deserialize(params.input as never);
+    } catch {
+      fail(connectionErrors.malformed('input is not valid superjson'));
+      return;
+    }
+    // tRPC's client sends the resume position beside the input; procedures see it in the input.
+    if (params.lastEventId !== undefined) {
+      input = typeof input === 'object' && input !== null ? { ...input, lastEventId: params.lastEventId } : { lastEventId: params.lastEventId };
+    }
+
+    if (method !== 'subscription') {
+      const ctx = contextOf();
+      try {
+        const data = await callTRPCProcedure({ router: deps.router, path: params.path, getRawInput: async () => input, ctx, type: method, signal: undefined, batchIndex: 0 });
+        respond({ id, result: { type: 'data', data } });
+      } catch (cause) {
+        respondError(message, cause, ctx);
+      }
+      return;
+    }
+
+    if (subscriptions.has(id)) {
+      respondError(message, new TRPCError({ code: 'BAD_REQUEST', message: `duplicate subscription id ${id}` }));
+      return;
+    }
+    if (subscriptions.size >= options.maxSubscriptionsPerConnection) {
+      fail(connectionErrors.tooManySubscriptions());
+      return;
+    }
+    // Reserve the id before the first await, so a stop (or a duplicate) that arrives meanwhile is seen.
+    const abort = new AbortController();
+    subscriptions.set(id, () => abort.abort());
+    const ctx = contextOf();
+    try {
+      const result = await callTRPCProcedure({ router: deps.router, path: params.path, getRawInput: async () => input, ctx, type: 'subscription', signal: abort.signal, batchIndex: 0 });
+      if (abort.signal.aborted) return;
+      respond({ id, result: { type: 'started' } });
+      if (isChannelStream(result)) {
+        const detach = await deps.fanout.attach(result, connection, id);
+        if (abort.signal.aborted || closed) {
+          detach();
+          return;
+        }
+        joinChannel(result.channel);
+        subscriptions.set(id, () => {
+          detach();
+          leaveChannel(result.channel);
+        });
+        return;
+      }
+      pump(message, result, abort.signal, ctx);
+    } catch (cause) {
+      if (subscriptions.get(id) !== undefined && !abort.signal.aborted) subscriptions.delete(id);
+      respondError(message, cause, ctx);
+    }
+  }
+
+  /** Serves a non-channel subscription (an async iterable or observable) the ordinary tRPC way. */
+  function pump(message: RequestMessage, result: unknown, signal: AbortSignal, ctx: SwitchboardContext) {
+    const iterable = isObservable(result) ? observableToAsyncIterable(result, signal) : (result as AsyncIterable<unknown>);
+    if (typeof iterable?.[Symbol.asyncIterator] !== 'function') {
+      respondError(message, new TRPCError({ code: 'INTERNAL_SERVER_ERROR', message: 'subscription did not return an async iterable' }), ctx);
+      subscriptions.delete(message.id);
+      return;
+    }
+    const iterator = iterable[Symbol.asyncIterator]();
+    signal.addEventListener('abort', () => void iterator.return?.(), { once: true });
+    (async () => {
+      try {
+        while (!signal.aborted) {
+          const next = await iterator.next();
+          if (next.done || signal.aborted) break;
+          respond({ id: message.id, result: { type: 'data', data: next.value } });
+        }
+        if (!signal.aborted) respond({ id: message.id, result: { type: 'stopped' } });
+      } catch (cause) {
+        if (!signal.aborted) respondError(message, cause, ctx);
+      } finally {
+        subscriptions.delete(message.id);
+      }
+    })();
+  }
+
+  function handleFrame(data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean) {
+    connection.lastSeenAt = Date.now();
+    stats.messagesReceived++;
+    if (!rate.take(connection.lastSeenAt)) return fail(connectionErrors.rateLimited());
+    if (isBinary) return fail(connectionErrors.binary());
+    const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8');
+    if (text === 'PING') return void connection.send('PONG');
+    if (text === 'PONG') return;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      return fail(connectionErrors.malformed('malformed JSON frame'));
+    }
+    const batch = Array.isArray(parsed) ? parsed : [parsed];
+    if (batch.length === 0 || batch.length > MAX_BATCH_SIZE) return fail(connectionErrors.schema());
+    const messages = [];
+    for (const item of batch) {
+      const result = inboundMessageSchema.safeParse(item);
+      if (!result.success) return fail(connectionErrors.schema());
+      messages.push(result.data);
+    }
+    for (const message of messages) {
+      if (message.method === 'connectionParams') continue;
+      if (message.method === 'subscription.stop') {
+        const stop = subscriptions.get(message.id);
+        subscriptions.delete(message.id);
+        stop?.();
+        continue;
+      }
+      void handleRequest(message);
+    }
+  }
+
+  function cleanup(code: number, reason: string) {
+    if (closed) return;
+    closed = true;
+    clearTimeout(expiryTimer);
+    for (const stop of subscriptions.values()) stop();
+    subscriptions.clear();
+    deps.onClosed(connection, code, reason);
+  }
+
+  socket.on('message', handleFrame);
+  socket.on('pong', () => {
+    connection.lastSeenAt = Date.now();
+  });
+  socket.on('close', (code, reason) => cleanup(code, reason.toString()));
+  // Without an error listener an emitted socket error crashes the process (oversize frames, bad UTF-8...).
+  socket.on('error', (err) => {
+    const code = (err as { code?: string }).code;
+    if (code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') log.warn({ code: CloseCode.MESSAGE_TOO_BIG }, 'policy violation: message too big');
+    else log.warn({ err }, 'socket error');
+  });
+  armExpiry();
+  return connection;
+}

@@ -1,0 +1,179 @@
+import { ErrorCode, SwitchboardError, SystemEventType, type Envelope } from '@switchboard/protocol';
+import type { TrackedEnvelope } from '@trpc/server';
+import type { Broker, BrokerEvent } from './broker/broker.ts';
+import { eventFrameTail, subscriptionFramePrefix } from './frames.ts';
+import type { ServerStats } from './metrics.ts';
+import type { Connection } from './registry.ts';
+
+/**
+ * What `channel.subscribe` returns: a description of the stream, not a generator. The WebSocket
+ * handler recognises it and attaches the subscription to the channel table, so an event costs one
+ * serialisation per instance instead of one generator step and one `JSON.stringify` per subscriber.
+ * It is typed as an async iterable so the router's output type (what `@trpc/client` infers) is exact.
+ */
+export class ChannelStream implements AsyncIterable<TrackedEnvelope<Envelope>> {
+  constructor(
+    readonly channel: string,
+    readonly connectionId: string,
+    /** Resume after this event id. */
+    readonly lastEventId: string | undefined,
+    /** On a fresh subscribe, replay this many stored events first. */
+    readonly replay: number,
+  ) {}
+
+  [Symbol.asyncIterator](): AsyncIterator<TrackedEnvelope<Envelope>> {
+    throw new TypeError('channel.subscribe is served by the Switchboard WebSocket handler only');
+  }
+}
+
+export function isChannelStream(value: unknown): value is ChannelStream {
+  return value instanceof ChannelStream;
+}
+
+/** One subscription of one connection to one channel. */
+interface Subscriber {
+  readonly connection: Connection;
+  readonly prefix: string;
+  /** Events that arrived live while history was being sent; null once live. */
+  buffer: BrokerEvent[] | null;
+  /** Id of the last stored event sent (see `eventFrameTail`). */
+  position: string | undefined;
+  detached: boolean;
+}
+
+interface ChannelEntry {
+  readonly subscribers: Set<Subscriber>;
+  /** Resolves to the broker unsubscribe function once live delivery is active. */
+  readonly ready: Promise<() => void>;
+}
+
+export interface Fanout {
+  /**
+   * Attaches a subscription and sends history per the resume rules; resolves with the detach function
+   * once the subscription is live.
+   */
+  attach(stream: ChannelStream, connection: Connection, subscriptionId: string | number): Promise<() => void>;
+}
+
+/**
+ * The local channel table: which sockets on this process receive a channel's events. Identical for
+ * every broker; the broker is subscribed once per channel (first local subscriber) and unsubscribed
+ * with the last.
+ */
+export function createFanout(broker: Broker, stats: ServerStats): Fanout {
+  const entries = new Map<string, ChannelEntry>();
+
+  function deliver(entry: ChannelEntry, event: BrokerEvent) {
+    // Live subscribers of a channel almost always share one position, so one tail serves them all.
+    let tail = '';
+    let tailPosition: string | undefined | null = null;
+    for (const subscriber of entry.subscribers) {
+      if (subscriber.buffer) {
+        subscriber.buffer.push(event);
+        continue;
+      }
+      if (event.id !== undefined) subscriber.position = event.id;
+      if (tailPosition !== subscriber.position) {
+        tailPosition = subscriber.position;
+        tail = eventFrameTail(event, tailPosition);
+      }
+      subscriber.connection.send(subscriber.prefix + tail);
+    }
+  }
+
+  function entryFor(channel: string): ChannelEntry {
+    let entry = entries.get(channel);
+    if (entry) return entry;
+    const subscribers = new Set<Subscriber>();
+    const created: ChannelEntry = {
+      subscribers,
+      ready: broker.subscribe(channel, (event) => deliver(created, event)),
+    };
+    // A failed broker subscription must not stay cached, or the channel would stay broken.
+    created.ready.catch(() => {
+      if (entries.get(channel) === created) entries.delete(channel);
+    });
+    entries.set(channel, created);
+    stats.channels = entries.size;
+    entry = created;
+    return entry;
+  }
+
+  function detach(channel: string, entry: ChannelEntry, subscriber: Subscriber) {
+    if (subscriber.detached) return;
+    subscriber.detached = true;
+    entry.subscribers.delete(subscriber);
+    stats.subscriptions--;
+    if (entry.subscribers.size === 0 && entries.get(channel) === entry) {
+      entries.delete(channel);
+      stats.channels = entries.size;
+      entry.ready.then((unsubscribe) => unsubscribe(), () => {});
+    }
+  }
+
+  return {
+    async attach(stream, connection, subscriptionId) {
+      const { channel } = stream;
+      const entry = entryFor(channel);
+      const subscriber: Subscriber = {
+        connection,
+        prefix: subscriptionFramePrefix(subscriptionId),
+        buffer: [],
+        position: stream.lastEventId,
+        detached: false,
+      };
+      // Subscribe to live events before reading history, so nothing falls between them.
+      entry.subscribers.add(subscriber);
+      stats.subscriptions++;
+      const send = (event: BrokerEvent) => {
+        if (event.id !== undefined) subscriber.position = event.id;
+        if (!subscriber.detached) connection.send(subscriber.prefix + eventFrameTail(event, subscriber.position));
+      };
+      try {
+        await entry.ready;
+        await sendHistory(broker, stream, subscriber, send);
+        // Flush what arrived during the history read, dropping what history already covered.
+        const buffered = subscriber.buffer ?? [];
+        subscriber.buffer = null;
+        for (const event of buffered) {
+          const { position } = subscriber;
+          if (event.id !== undefined && position !== undefined && broker.compareIds(event.id, position) <= 0) continue;
+          send(event);
+        }
+      } catch (cause) {
+        detach(channel, entry, subscriber);
+        throw new SwitchboardError(ErrorCode.BROKER_UNAVAILABLE, `cannot subscribe to ${channel} now`, { cause });
+      }
+      return () => detach(channel, entry, subscriber);
+    },
+  };
+}
+
+/**
+ * Sends the history a subscription asks for, moving the subscriber's position.
+ * Resume never replays part of a gap as if it were whole: when history does not reach back to
+ * `lastEventId`, the client gets a `$gap` event (with no position, which also clears the resume id
+ * `@trpc/client` keeps) and continues live.
+ */
+async function sendHistory(
+  broker: Broker,
+  stream: ChannelStream,
+  subscriber: Subscriber,
+  send: (event: BrokerEvent) => void,
+): Promise<void> {
+  const { channel, lastEventId, replay } = stream;
+  if (lastEventId === undefined && replay === 0) return;
+  const result = await broker.history(channel, lastEventId === undefined ? { last: replay } : { after: lastEventId });
+  if (!result.recovered) {
+    const gap: Envelope = {
+      type: SystemEventType.GAP,
+      channel,
+      payload: { recovered: false, reason: result.reason, lastEventId },
+      ts: Date.now(),
+    };
+    subscriber.position = undefined;
+    send({ channel, type: gap.type, json: JSON.stringify(gap) });
+    return;
+  }
+  for (const event of result.events) send(event);
+}

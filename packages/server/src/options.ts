@@ -1,0 +1,152 @@
+import type { IncomingMessage } from 'node:http';
+import type { ChannelDefinition } from '@switchboard/protocol';
+import type { AnyTRPCRouter } from '@trpc/server';
+import type { Logger } from 'pino';
+import type { AuthUser } from './auth.ts';
+import type { Broker } from './broker/broker.ts';
+
+/** Decides whether a user may use a channel; runs after the channel family's own `access` rule. */
+export type ChannelAuthorizer = (user: AuthUser, channel: string, eventType?: string) => boolean | Promise<boolean>;
+
+export interface JwtOptions {
+  /** HMAC secret for HS256 tokens. One of `secret` or `publicKey` is required unless `authenticate` is set. */
+  secret?: string | Uint8Array;
+  /** PEM SPKI public key for asymmetric tokens (RS256/ES256/EdDSA): pins verification to that family. */
+  publicKey?: string;
+  /** Accepted algorithms; pinned so `none` and HS/RS confusion are impossible. @default ['HS256'] with a secret, ['RS256','ES256','EdDSA'] with a public key */
+  algorithms?: string[];
+  /** Required `iss` claim, checked when set. */
+  issuer?: string;
+  /** Required `aud` claim, checked when set. */
+  audience?: string;
+  /** Allowed clock difference for `exp`/`nbf`, in seconds. @default 5 */
+  clockToleranceSec?: number;
+}
+
+export interface ServerOptions {
+  /** The tRPC router, built with `initSwitchboard()` so it includes `channel.*` and the Switchboard context. */
+  router: AnyTRPCRouter;
+  /** Channel families this server serves; publish/subscribe on any other family is a BAD_REQUEST. */
+  channels: readonly ChannelDefinition[];
+  /** JWT verification. */
+  jwt?: JwtOptions;
+  /**
+   * Custom authentication (session cookies, API keys). Returns the user or null (→ HTTP 401).
+   * When set, it runs instead of JWT verification.
+   */
+  authenticate?: (req: IncomingMessage) => Promise<AuthUser | null> | AuthUser | null;
+  /** Name of the cookie that may carry the token. @default 'sb_token' */
+  cookieName?: string;
+  /** Broker for history and cross-process fan-out. @default createMemoryBroker() */
+  broker?: Broker;
+  /** WebSocket upgrade path. @default '/ws' */
+  path?: string;
+  /**
+   * Origins allowed to open a WebSocket (exact match, e.g. 'https://app.example.com'); others get HTTP 403.
+   * Requests without an Origin header (non-browser clients) are allowed. `['*']` allows all.
+   * @default [] — only same-origin requests (Origin host equals the Host header)
+   */
+  allowedOrigins?: readonly string[];
+  /** Interval between WebSocket ping frames, in ms. @default 30000 */
+  heartbeatIntervalMs?: number;
+  /** Terminate a connection that has not answered a ping within this time, in ms. @default 10000 */
+  heartbeatTimeoutMs?: number;
+  /** Interval of the sweep that removes registry entries whose socket is gone, in ms. @default 60000 */
+  registrySweepIntervalMs?: number;
+  /** Largest inbound frame, in bytes; larger frames close the connection with 1009. @default 65536 */
+  maxPayloadBytes?: number;
+  /** Sustained inbound messages per second per connection (token bucket refill rate). @default 50 */
+  rateLimitPerSecond?: number;
+  /** Burst size of the per-connection token bucket. @default 100 */
+  rateLimitBurst?: number;
+  /** Open connections per server; further upgrades get HTTP 503. @default 10000 */
+  maxConnections?: number;
+  /** Channel subscriptions per connection; more get TOO_MANY_REQUESTS. @default 100 */
+  maxChannelsPerConnection?: number;
+  /** Any tRPC subscriptions per connection (channels and others); more close with 1008. @default 200 */
+  maxSubscriptionsPerConnection?: number;
+  /** Close a connection with 1013 once this many bytes wait in its send buffer (slow consumer). @default 1048576 */
+  slowConsumerBytes?: number;
+  /** How long graceful shutdown waits for clients to leave after the reconnect notice, in ms. @default 5000 */
+  drainTimeoutMs?: number;
+  /** Extra authorization for subscribing, after the family's `access` rule. @default allow */
+  canSubscribe?: ChannelAuthorizer;
+  /** Extra authorization for publishing, after the family's `access` rule. @default allow */
+  canPublish?: ChannelAuthorizer;
+  /** Structured logger. @default a pino logger at level 'info' */
+  logger?: Logger;
+  /** Handles plain HTTP requests that are not upgrades (your routes). @default 404 */
+  onHttpRequest?: (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => void;
+  /** Identifies this instance in logs, metrics and the dashboard. @default a random id */
+  instanceId?: string;
+}
+
+export const serverDefaults = {
+  cookieName: 'sb_token',
+  path: '/ws',
+  allowedOrigins: [] as readonly string[],
+  heartbeatIntervalMs: 30_000,
+  heartbeatTimeoutMs: 10_000,
+  registrySweepIntervalMs: 60_000,
+  maxPayloadBytes: 64 * 1024,
+  rateLimitPerSecond: 50,
+  rateLimitBurst: 100,
+  maxConnections: 10_000,
+  maxChannelsPerConnection: 100,
+  maxSubscriptionsPerConnection: 200,
+  slowConsumerBytes: 1024 * 1024,
+  drainTimeoutMs: 5_000,
+  clockToleranceSec: 5,
+} as const;
+
+type Defaulted = keyof typeof serverDefaults;
+export type ResolvedServerOptions = Omit<ServerOptions, Defaulted | 'jwt'> &
+  Required<Pick<ServerOptions, Exclude<Defaulted, 'clockToleranceSec'>>> & {
+    jwt: JwtOptions & { clockToleranceSec: number };
+  };
+
+const positiveIntegers = [
+  'heartbeatIntervalMs',
+  'heartbeatTimeoutMs',
+  'registrySweepIntervalMs',
+  'maxPayloadBytes',
+  'rateLimitPerSecond',
+  'rateLimitBurst',
+  'maxConnections',
+  'maxChannelsPerConnection',
+  'maxSubscriptionsPerConnection',
+  'slowConsumerBytes',
+  'drainTimeoutMs',
+] as const;
+
+/** Merges defaults and rejects bad combinations with a message that names the fix. */
+export function resolveServerOptions(options: ServerOptions): ResolvedServerOptions {
+  const { clockToleranceSec, ...rest } = serverDefaults;
+  const resolved = {
+    ...rest,
+    ...stripUndefined(options),
+    router: options.router,
+    channels: options.channels,
+    jwt: { clockToleranceSec, ...stripUndefined(options.jwt ?? {}) },
+  } as ResolvedServerOptions;
+  for (const key of positiveIntegers) {
+    const value = resolved[key];
+    if (!Number.isFinite(value) || value <= 0) {
+      throw new TypeError(`createSwitchboardServer: ${key} must be a positive number, got ${value}`);
+    }
+  }
+  if (!options.authenticate && !options.jwt?.secret && !options.jwt?.publicKey) {
+    throw new TypeError('createSwitchboardServer: set jwt.secret, jwt.publicKey or authenticate');
+  }
+  if (options.jwt?.secret && options.jwt.publicKey) {
+    throw new TypeError('createSwitchboardServer: set either jwt.secret or jwt.publicKey, not both');
+  }
+  if (!resolved.path.startsWith('/')) {
+    throw new TypeError(`createSwitchboardServer: path must start with "/", got "${resolved.path}"`);
+  }
+  return resolved;
+}
+
+function stripUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

@@ -1,0 +1,40 @@
+import { type Envelope, type PresenceChange, type PresenceMember, type PresenceMeta, SystemEventType } from '@switchboard/protocol';
+import type { Logger } from 'pino';
+import type { Broker } from './broker/broker.ts';
+import type { Connection } from './registry.ts';
+
+export interface Presence {
+  join(connection: Connection, channel: string): Promise<void>;
+  leave(connectionId: string, channel: string): Promise<void>;
+  update(connection: Connection, channel: string, meta: PresenceMeta): Promise<void>;
+  list(channel: string): Promise<PresenceMember[]>;
+}
+
+/**
+ * Members per channel, kept by the broker (so presence spans instances with Redis), and `$presence`
+ * events published as ephemeral channel events whenever what other members see changes.
+ */
+export function createPresence(broker: Broker, logger: Logger): Presence {
+  function publish(channel: string, change: PresenceChange | null) {
+    if (!change) return;
+    const envelope: Envelope = { type: SystemEventType.PRESENCE, channel, payload: change, ts: Date.now() };
+    broker
+      .publish(channel, { type: envelope.type, json: JSON.stringify(envelope), ephemeral: true })
+      .catch((error) => logger.warn({ err: error, channel }, 'presence event not published'));
+  }
+  broker.presence.onExpired(publish);
+
+  return {
+    async join(connection, channel) {
+      const { userId, name } = connection.user;
+      publish(channel, await broker.presence.join(channel, { connectionId: connection.id, userId, name }));
+    },
+    async leave(connectionId, channel) {
+      publish(channel, await broker.presence.leave(channel, connectionId));
+    },
+    async update(connection, channel, meta) {
+      publish(channel, await broker.presence.update(channel, connection.id, meta));
+    },
+    list: (channel) => broker.presence.list(channel),
+  };
+}

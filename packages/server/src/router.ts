@@ -1,0 +1,100 @@
+import {
+  presenceInputSchema,
+  publishInputSchema,
+  setPresenceInputSchema,
+  subscribeInputSchema,
+  transformer,
+} from '@switchboard/protocol';
+import { initTRPC } from '@trpc/server';
+import type { AuthUser } from './auth.ts';
+import type { ChannelService } from './channels.ts';
+import { toSwitchboardError, toTRPCError } from './errors.ts';
+import type { Registry } from './registry.ts';
+
+/** Server services procedures may use, e.g. `ctx.switchboard.channels.publishAsServer(...)`. */
+export interface SwitchboardServices {
+  channels: ChannelService;
+  registry: Registry;
+  /** Re-verifies a token on a live connection (in-band refresh) and moves its expiry. */
+  refreshToken(connectionId: string, token: string): Promise<AuthUser>;
+  instanceId: string;
+}
+
+/** The tRPC context of every procedure served by Switchboard. */
+export interface SwitchboardContext {
+  /** The user verified at the upgrade (JWT or `authenticate`). Every connection is authenticated. */
+  user: AuthUser;
+  connectionId: string;
+  switchboard: SwitchboardServices;
+}
+
+/** Domain errors become tRPC errors at the procedure boundary, in one place. */
+async function withDomainErrors<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (cause) {
+    throw toTRPCError(cause);
+  }
+}
+
+/**
+ * Creates the tRPC builders for a Switchboard app, with the shared transformer and context, and the
+ * built-in routers to mount: `channel` (subscribe/publish/presence) and `auth` (in-band token refresh).
+ *
+ * @example
+ * const { router, procedure, channelRouter, authRouter } = initSwitchboard();
+ * export const appRouter = router({ channel: channelRouter, auth: authRouter, hello: procedure.query(() => 'hi') });
+ */
+export function initSwitchboard() {
+  const t = initTRPC.context<SwitchboardContext>().create({
+    transformer,
+    errorFormatter({ shape, error }) {
+      const cause = error.cause ? toSwitchboardError(error.cause) : undefined;
+      return { ...shape, data: { ...shape.data, switchboardCode: cause?.code } };
+    },
+  });
+  const procedure = t.procedure;
+
+  const channelRouter = t.router({
+    subscribe: procedure
+      .input(subscribeInputSchema)
+      .subscription(({ ctx, input }) => withDomainErrors(() => ctx.switchboard.channels.subscribe(ctx, input))),
+    publish: procedure
+      .input(publishInputSchema)
+      .mutation(({ ctx, input }) => withDomainErrors(() => ctx.switchboard.channels.publish(ctx, input))),
+    presence: procedure.input(presenceInputSchema).query(({ ctx, input }) =>
+      withDomainErrors(async () => ({ members: await ctx.switchboard.channels.presence(ctx, input.channel) })),
+    ),
+    setPresence: procedure
+      .input(setPresenceInputSchema)
+      .mutation(({ ctx, input }) => withDomainErrors(() => ctx.switchboard.channels.setPresence(ctx, input))),
+  });
+
+  const authRouter = t.router({
+    /** Replaces the connection's credential before it expires, so the connection stays open. */
+    refresh: procedure
+      .input((value: unknown) => {
+        const token = (value as { token?: unknown } | null)?.token;
+        if (typeof token !== 'string' || token.length === 0 || token.length > 8192) {
+          throw new TypeError('token must be a non-empty string');
+        }
+        return { token };
+      })
+      .mutation(({ ctx, input }) =>
+        withDomainErrors(async () => {
+          const user = await ctx.switchboard.refreshToken(ctx.connectionId, input.token);
+          return { expiresAt: user.expiresAt ?? null };
+        }),
+      ),
+  });
+
+  return {
+    router: t.router,
+    procedure,
+    middleware: t.middleware,
+    mergeRouters: t.mergeRouters,
+    createCallerFactory: t.createCallerFactory,
+    channelRouter,
+    authRouter,
+  };
+}

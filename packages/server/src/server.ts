@@ -1,0 +1,201 @@
+import { randomUUID } from 'node:crypto';
+import { type IncomingMessage, type Server, createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { CloseCode, ErrorCode, SwitchboardError, createChannelCatalog, type PublishOutput } from '@switchboard/protocol';
+import { WebSocketServer } from 'ws';
+import { type AuthUser, createTokenVerifier } from './auth.ts';
+import type { Broker } from './broker/broker.ts';
+import { createMemoryBroker } from './broker/memory.ts';
+import { createChannelAccess } from './channelAccess.ts';
+import { type ChannelService, createChannelService } from './channels.ts';
+import { handleConnection } from './connection.ts';
+import { createFanout } from './fanout.ts';
+import { startHeartbeat } from './heartbeat.ts';
+import { createDefaultLogger, redactUrl } from './logger.ts';
+import { type Metrics, createMetrics } from './metrics.ts';
+import { type ServerOptions, resolveServerOptions } from './options.ts';
+import { createPresence } from './presence.ts';
+import { type Registry, createRegistry } from './registry.ts';
+import type { SwitchboardServices } from './router.ts';
+import { drainConnections } from './shutdown.ts';
+import { createUpgradeHandler } from './upgrade.ts';
+
+export interface SwitchboardServer {
+  /** The HTTP server: add your routes with `onHttpRequest`, or attach it to your own framework. */
+  readonly httpServer: Server;
+  readonly broker: Broker;
+  readonly registry: Registry;
+  readonly metrics: Metrics;
+  readonly channels: ChannelService;
+  readonly instanceId: string;
+  /** True while accepting connections (false once `close()` started): what `/readyz` reports. */
+  readonly accepting: boolean;
+  /** Starts listening; resolves with the bound port (useful with port 0). */
+  listen(port: number, host?: string): Promise<{ port: number; host: string }>;
+  /** Publishes as the server, validated against the channel's definition. */
+  publish(channel: string, type: string, payload: unknown): Promise<PublishOutput>;
+  /** Publishes on the user's private `user:<userId>` channel, on every instance. */
+  sendToUser(userId: string, type: string, payload: unknown): Promise<PublishOutput>;
+  /** Graceful shutdown: refuse upgrades, ask clients to reconnect, close with 1001 after the drain timeout. */
+  close(): Promise<void>;
+}
+
+/**
+ * Creates a Switchboard server: tRPC over `ws` with authentication before the upgrade, channels with
+ * history and presence, heartbeat, limits and graceful shutdown.
+ */
+export function createSwitchboardServer(serverOptions: ServerOptions): SwitchboardServer {
+  const options = resolveServerOptions(serverOptions);
+  const logger = options.logger ?? createDefaultLogger();
+  const instanceId = options.instanceId ?? randomUUID().slice(0, 8);
+  const ownsBroker = options.broker === undefined;
+  const broker = options.broker ?? createMemoryBroker();
+  const catalog = createChannelCatalog(options.channels);
+  const metrics = createMetrics(instanceId);
+  const { stats } = metrics;
+  const registry = createRegistry();
+  const presence = createPresence(broker, logger);
+  const fanout = createFanout(broker, stats);
+  const channels = createChannelService({
+    access: createChannelAccess(catalog, { canSubscribe: options.canSubscribe, canPublish: options.canPublish }),
+    broker,
+    presence,
+    registry,
+    metrics,
+    catalog,
+    maxChannelsPerConnection: options.maxChannelsPerConnection,
+  });
+  const verifyToken = options.authenticate ? undefined : createTokenVerifier(options.jwt);
+  let accepting = true;
+  let closing: Promise<void> | undefined;
+
+  const services: SwitchboardServices = {
+    channels,
+    registry,
+    instanceId,
+    async refreshToken(connectionId, token) {
+      const connection = registry.get(connectionId);
+      if (!verifyToken || !connection) throw new SwitchboardError(ErrorCode.BAD_REQUEST, 'token refresh is not available');
+      let user: AuthUser;
+      try {
+        user = await verifyToken(token);
+      } catch (cause) {
+        throw new SwitchboardError(ErrorCode.UNAUTHORIZED, 'invalid token', { cause });
+      }
+      if (user.userId !== connection.user.userId) {
+        throw new SwitchboardError(ErrorCode.FORBIDDEN, 'a refreshed token must be for the same user');
+      }
+      connection.user = user;
+      connection.tokenRefreshed();
+      return user;
+    },
+  };
+
+  const httpServer = createServer((req, res) => {
+    if (options.onHttpRequest) return options.onHttpRequest(req, res);
+    res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'not found' }));
+  });
+  // perMessageDeflate off: its per-socket zlib memory is the first thing to go at 10k sockets.
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: options.maxPayloadBytes,
+    perMessageDeflate: false,
+    clientTracking: false,
+  });
+
+  function onConnection(socket: import('ws').WebSocket, req: IncomingMessage, user: AuthUser) {
+    const connection = handleConnection(socket, user, {
+      router: options.router,
+      fanout,
+      presence,
+      registry,
+      stats,
+      logger,
+      options,
+      services,
+      onClosed(closed, code, reason) {
+        registry.remove(closed.id);
+        stats.connections = registry.size;
+        metrics.closes.inc({ code: String(code) });
+        logger.info({ connectionId: closed.id, userId: closed.user.userId, code, reason }, 'connection closed');
+      },
+    });
+    registry.add(connection);
+    stats.connections = registry.size;
+    logger.info(
+      { connectionId: connection.id, userId: user.userId, url: redactUrl(req.url), ip: req.socket.remoteAddress },
+      'connection opened',
+    );
+  }
+
+  httpServer.on(
+    'upgrade',
+    createUpgradeHandler({
+      wss,
+      options,
+      verifyToken,
+      metrics,
+      logger,
+      isAccepting: () => accepting,
+      connectionCount: () => registry.size,
+      onConnection,
+    }),
+  );
+
+  const heartbeat = startHeartbeat(registry, {
+    heartbeatIntervalMs: options.heartbeatIntervalMs,
+    heartbeatTimeoutMs: options.heartbeatTimeoutMs,
+    onAlive: (ids) => {
+      broker.presence.refresh(ids).catch((err) => logger.warn({ err }, 'presence refresh failed'));
+    },
+    onDead: (connection) =>
+      logger.info({ connectionId: connection.id, userId: connection.user.userId }, 'heartbeat timeout: terminating'),
+  });
+  const sweep = setInterval(() => {
+    for (const stale of registry.sweep()) stale.dispose();
+    stats.connections = registry.size;
+  }, options.registrySweepIntervalMs);
+  sweep.unref();
+
+  function publish(channel: string, type: string, payload: unknown) {
+    return channels.publishAsServer(channel, type, payload);
+  }
+
+  return {
+    httpServer,
+    broker,
+    registry,
+    metrics,
+    channels,
+    instanceId,
+    get accepting() {
+      return accepting;
+    },
+    listen(port, host = '127.0.0.1') {
+      return new Promise((resolve, reject) => {
+        httpServer.once('error', reject);
+        httpServer.listen(port, host, () => {
+          httpServer.off('error', reject);
+          const address = httpServer.address() as AddressInfo;
+          logger.info({ port: address.port, host, instanceId }, 'listening');
+          resolve({ port: address.port, host });
+        });
+      });
+    },
+    publish,
+    sendToUser: (userId, type, payload) => publish(`user:${userId}`, type, payload),
+    close() {
+      closing ??= (async () => {
+        accepting = false;
+        heartbeat.stop();
+        clearInterval(sweep);
+        await drainConnections(registry, options.drainTimeoutMs, logger);
+        await new Promise<void>((resolve) => httpServer.close(() => resolve()));
+        wss.close();
+        if (ownsBroker) await broker.close();
+        logger.info({ instanceId, code: CloseCode.GOING_AWAY }, 'server closed');
+      })();
+      return closing;
+    },
+  };
+}
