@@ -40,7 +40,6 @@ export function createChannelService(deps: {
   presence: Presence;
   registry: Registry;
   metrics: Metrics;
-  maxChannelsPerConnection: number;
   catalog: import('@switchboard/protocol').ChannelCatalog;
 }): ChannelService {
   const { access, broker, presence, registry, metrics } = deps;
@@ -74,13 +73,6 @@ export function createChannelService(deps: {
   return {
     async subscribe(caller, input) {
       await access.assertCanSubscribe(caller.user, input.channel);
-      const connection = registry.get(caller.connectionId);
-      if (connection && !connection.channels.has(input.channel) && connection.channels.size >= deps.maxChannelsPerConnection) {
-        throw new SwitchboardError(
-          ErrorCode.TOO_MANY_CHANNELS,
-          `at most ${deps.maxChannelsPerConnection} channels per connection`,
-        );
-      }
       return new ChannelStream(input.channel, caller.connectionId, input.lastEventId ?? undefined, input.replay ?? 0);
     },
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { CloseCode, type SwitchboardError, transformer } from '@switchboard/protocol';
+import { CloseCode, ErrorCode, SwitchboardError, transformer } from '@switchboard/protocol';
 import {
   type AnyTRPCRouter,
   TRPCError,
@@ -13,7 +13,7 @@ import type { TRPCResponseMessage } from '@trpc/server/rpc';
 import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
 import type { AuthUser } from './auth.ts';
-import { closeWithError, connectionErrors } from './errors.ts';
+import { closeWithError, connectionErrors, toTRPCError } from './errors.ts';
 import { type Fanout, isChannelStream } from './fanout.ts';
 import { createTokenBucket } from './limits.ts';
 import type { ServerStats } from './metrics.ts';
@@ -108,10 +108,8 @@ export function handleConnection(socket: WebSocket, user: AuthUser, deps: Connec
     expiryTimer.unref();
   }
 
-  function joinChannel(channel: string) {
-    const count = connection.channels.get(channel) ?? 0;
-    connection.channels.set(channel, count + 1);
-    if (count === 0) deps.presence.join(connection, channel).catch((err) => log.warn({ err, channel }, 'presence join failed'));
+  function enterChannel(channel: string) {
+    connection.channels.set(channel, (connection.channels.get(channel) ?? 0) + 1);
   }
 
   function leaveChannel(channel: string) {
@@ -166,22 +164,37 @@ export function handleConnection(socket: WebSocket, user: AuthUser, deps: Connec
       if (abort.signal.aborted) return;
       respond({ id, result: { type: 'started' } });
       if (isChannelStream(result)) {
-        const detach = await deps.fanout.attach(result, connection, id);
+        const { channel } = result;
+        // Counted synchronously, before any await, so a batch of subscribes cannot overshoot the limit.
+        if (!connection.channels.has(channel) && connection.channels.size >= options.maxChannelsPerConnection) {
+          throw new SwitchboardError(ErrorCode.TOO_MANY_CHANNELS, `at most ${options.maxChannelsPerConnection} channels per connection`);
+        }
+        enterChannel(channel);
+        let detach: () => void;
+        try {
+          detach = await deps.fanout.attach(result, connection, id);
+        } catch (error) {
+          leaveChannel(channel);
+          throw error;
+        }
         if (abort.signal.aborted || closed) {
           detach();
+          leaveChannel(channel);
           return;
         }
-        joinChannel(result.channel);
+        if (connection.channels.get(channel) === 1) {
+          deps.presence.join(connection, channel).catch((err) => log.warn({ err, channel }, 'presence join failed'));
+        }
         subscriptions.set(id, () => {
           detach();
-          leaveChannel(result.channel);
+          leaveChannel(channel);
         });
         return;
       }
       pump(message, result, abort.signal, ctx);
     } catch (cause) {
       if (subscriptions.get(id) !== undefined && !abort.signal.aborted) subscriptions.delete(id);
-      respondError(message, cause, ctx);
+      respondError(message, toTRPCError(cause), ctx);
     }
   }
 

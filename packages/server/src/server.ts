@@ -63,7 +63,6 @@ export function createSwitchboardServer(serverOptions: ServerOptions): Switchboa
     registry,
     metrics,
     catalog,
-    maxChannelsPerConnection: options.maxChannelsPerConnection,
   });
   const verifyToken = options.authenticate ? undefined : createTokenVerifier(options.jwt);
   let accepting = true;

@@ -13,16 +13,36 @@ export const docIdSchema = z
   .regex(/^[A-Za-z0-9_-]+$/);
 
 /**
+ * Well-formed UTF-16: no lone surrogate. `ot-text-unicode` counts code points by pairing surrogates, so a lone
+ * one would shift every position after it and the document would diverge between clients.
+ */
+const WELL_FORMED_UTF16 = /^(?:[^\uD800-\uDFFF]|[\uD800-\uDBFF][\uDC00-\uDFFF])*$/;
+const textRunSchema = z.string().min(1).regex(WELL_FORMED_UTF16, 'text contains a lone UTF-16 surrogate');
+
+/**
  * An `ot-text-unicode` op: a list of components, each a skip (positive integer), an insert (string) or a
  * delete (`{ d: count | deletedText }`). Positions count Unicode code points.
+ * This schema bounds what a client may submit; ops the server commits are checked by `committedTextOpSchema`.
  */
 export const textOpComponentSchema = z.union([
   z.number().int().positive(),
-  z.string().min(1).max(MAX_OP_TEXT_LENGTH),
-  z.object({ d: z.union([z.number().int().positive(), z.string().min(1).max(MAX_OP_TEXT_LENGTH)]) }),
+  textRunSchema.max(MAX_OP_TEXT_LENGTH),
+  z.object({ d: z.union([z.number().int().positive(), textRunSchema.max(MAX_OP_TEXT_LENGTH)]) }),
 ]);
 export const textOpSchema = z.array(textOpComponentSchema).max(MAX_OP_COMPONENTS);
 export type TextOpWire = z.infer<typeof textOpSchema>;
+
+/**
+ * An op as committed by the server. Transforming a submitted op can merge its inserts (when a concurrent op
+ * deleted the text between them), so committed ops carry no size limits: those apply to submissions only.
+ */
+export const committedTextOpSchema = z.array(
+  z.union([
+    z.number().int().positive(),
+    textRunSchema,
+    z.object({ d: z.union([z.number().int().positive(), textRunSchema]) }),
+  ]),
+);
 
 export const opIdSchema = z.string().min(1).max(64);
 
@@ -35,13 +55,14 @@ export const collabSubmitInputSchema = z.object({
 });
 export const collabOpsInputSchema = z.object({
   docId: docIdSchema,
+  /** The version the subscriber already has: the stream yields ops with `version > fromVersion`. */
   fromVersion: z.number().int().nonnegative(),
 });
 
 /** A committed op: applying it to version `version - 1` gives version `version`. */
 export const committedOpSchema = z.object({
   version: z.number().int().positive(),
-  op: textOpSchema,
+  op: committedTextOpSchema,
   opId: opIdSchema,
   userId: z.string(),
 });

@@ -11,6 +11,7 @@ export {
   collabOpsInputSchema,
   collabSubmitInputSchema,
   committedOpSchema,
+  committedTextOpSchema,
   docIdSchema,
   opIdSchema,
   textOpSchema,

@@ -1,0 +1,59 @@
+import type { ConnectionState } from '@switchboard/client';
+import { useConnectionState } from '@switchboard/react';
+import { useNow } from './useNow.ts';
+import { useOnline } from './useOnline.ts';
+
+type BannerTone = 'info' | 'warn' | 'error';
+
+function describe(
+  state: ConnectionState,
+  online: boolean,
+  now: number,
+): { tone: BannerTone; text: string; kind: string } | null {
+  if (state.status === 'closed' && state.authError) {
+    const text =
+      state.authError === 'forbidden' ? 'Not allowed to connect.' : 'Your session is no longer valid. Sign in again.';
+    return { tone: 'error', text, kind: state.authError };
+  }
+  if (!online) return { tone: 'error', text: 'You are offline. Edits and messages wait for the network.', kind: 'offline' };
+  switch (state.status) {
+    case 'connecting':
+      return state.attempt > 0 ? { tone: 'info', text: 'Connecting…', kind: 'connecting' } : null;
+    case 'reconnecting': {
+      if (state.nextRetryAt === undefined || state.nextRetryAt <= now) {
+        return { tone: 'warn', text: 'Reconnecting…', kind: 'reconnecting' };
+      }
+      const seconds = Math.ceil((state.nextRetryAt - now) / 1000);
+      return { tone: 'warn', text: `Connection lost. Reconnecting in ${seconds} s…`, kind: 'reconnecting' };
+    }
+    case 'closed':
+      return { tone: 'error', text: 'Disconnected.', kind: 'closed' };
+    default:
+      return null;
+  }
+}
+
+/**
+ * Says why the app is not live: reconnecting (with a countdown), offline, or unauthorized. Hidden while
+ * the connection is open.
+ */
+export function ConnectionBanner({ onSignOut }: { onSignOut: () => void }) {
+  const state = useConnectionState();
+  const online = useOnline();
+  const now = useNow(250, state.status === 'reconnecting');
+  const banner = describe(state, online, now);
+  return (
+    <div className="banner-slot" aria-live="polite" data-testid="connection-status" data-status={state.status}>
+      {banner && (
+        <div className={`banner banner-${banner.tone}`} role="status" data-testid="connection-banner" data-kind={banner.kind}>
+          <span>{banner.text}</span>
+          {banner.kind === 'unauthorized' && (
+            <button type="button" className="link" onClick={onSignOut}>
+              Sign in again
+            </button>
+          )}
+        </div>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,61 @@
+import { SwitchboardProvider } from '@switchboard/react';
+import { type ReactNode, useEffect, useState } from 'react';
+import { ConnectionBanner } from './ConnectionBanner.tsx';
+import { type DemoClient, createDemoClient } from './createDemoClient.ts';
+import { LoginForm } from './LoginForm.tsx';
+import { type Session, clearSession, loadSession, saveSession } from './session.ts';
+
+export interface DemoShellProps {
+  appTitle: string;
+  children: (session: Session) => ReactNode;
+}
+
+/**
+ * The frame of every demo app: sign-in, one client per session behind `SwitchboardProvider`, a header
+ * with the user and sign-out, and the connection banner.
+ */
+export function DemoShell({ appTitle, children }: DemoShellProps) {
+  const [session, setSession] = useState<Session | null>(loadSession);
+  const [client, setClient] = useState<DemoClient | null>(null);
+
+  useEffect(() => {
+    if (!session) return;
+    // Created in the effect, not in render, so Strict Mode's mount-unmount-mount closes the first one.
+    const created = createDemoClient(session);
+    setClient(created);
+    return () => {
+      setClient(null);
+      created.close();
+    };
+  }, [session]);
+
+  function onLogin(next: Session) {
+    saveSession(next);
+    setSession(next);
+  }
+
+  function onSignOut() {
+    clearSession();
+    setSession(null);
+  }
+
+  if (!session) return <LoginForm appTitle={appTitle} onLogin={onLogin} />;
+  if (!client) return null;
+  return (
+    <SwitchboardProvider client={client}>
+      <header className="app-header">
+        <span className="brand">
+          Switchboard <span className="muted">/ {appTitle}</span>
+        </span>
+        <span className="user">
+          Signed in as <strong data-testid="current-user">{session.name}</strong>
+          <button type="button" className="link" onClick={onSignOut} data-testid="sign-out">
+            Sign out
+          </button>
+        </span>
+      </header>
+      <ConnectionBanner onSignOut={onSignOut} />
+      {children(session)}
+    </SwitchboardProvider>
+  );
+}

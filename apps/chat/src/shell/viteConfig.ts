@@ -1,0 +1,23 @@
+import react from '@vitejs/plugin-react';
+import { type UserConfig, defineConfig } from 'vite';
+
+/** Where `vite dev` forwards `/ws` and `/auth`: the demo server started with `pnpm start`. */
+const DEMO_SERVER_URL = 'http://127.0.0.1:3000';
+
+/**
+ * The Vite config of a demo app served at `/<name>/` by the demo server. The dev proxy keeps the page's
+ * Host header (no `changeOrigin`), so the server's same-origin check on the WebSocket upgrade passes.
+ */
+export function demoAppConfig(name: string): UserConfig {
+  return defineConfig({
+    base: `/${name}/`,
+    plugins: [react()],
+    build: { outDir: 'dist', emptyOutDir: true },
+    server: {
+      proxy: {
+        '/ws': { target: DEMO_SERVER_URL, ws: true },
+        '/auth': { target: DEMO_SERVER_URL },
+      },
+    },
+  });
+}

@@ -1,0 +1,81 @@
+import type { Envelope, PresenceChange } from '@switchboard/protocol';
+import { describe, expect, it } from 'vitest';
+import type WebSocket from 'ws';
+import { useCleanup } from './__tests__/lifecycle.ts';
+import { connectRaw, connectTrpc, startTestServer, until } from './__tests__/testServer.ts';
+
+const track = useCleanup();
+
+function presenceChanges(events: Envelope[]): { action: string; userId: string }[] {
+  return events
+    .filter((e) => e.type === '$presence')
+    .map((e) => {
+      const change = e.payload as PresenceChange;
+      return { action: change.action, userId: change.member.userId };
+    });
+}
+
+function subscribeRaw(socket: WebSocket, channel: string) {
+  socket.send(JSON.stringify({ id: 1, method: 'subscription', params: { path: 'channel.subscribe', input: { json: { channel } } } }));
+}
+
+describe('presence', () => {
+  it('tells members about joins and leaves, counting connections per user', async () => {
+    const fixture = track(await startTestServer(), (f) => f.close());
+    const alice = track(connectTrpc(fixture.wsUrl, await fixture.sign('alice')), (c) => c.close());
+    const events: Envelope[] = [];
+    alice.trpc.channel.subscribe.subscribe({ channel: 'chat:room' }, { onData: (item) => events.push(item.data) });
+    await until(() => presenceChanges(events).length === 1);
+
+    const bobToken = await fixture.sign('bob');
+    const bobTabs = [await connectRaw(fixture.wsUrl, bobToken), await connectRaw(fixture.wsUrl, bobToken)];
+    for (const tab of bobTabs) subscribeRaw(tab, 'chat:room');
+    await until(() => presenceChanges(events).some((c) => c.userId === 'bob'));
+    await until(() => fixture.server.metrics.stats.subscriptions === 3);
+    const { members: all } = await alice.trpc.channel.presence.query({ channel: 'chat:room' });
+    expect(all.map((m) => [m.userId, m.connections]).sort()).toEqual([
+      ['alice', 1],
+      ['bob', 2],
+    ]);
+
+    bobTabs[0]!.close();
+    await until(() => fixture.server.metrics.stats.subscriptions === 2);
+    // One of two tabs leaving is invisible to others: bob is still here.
+    expect(presenceChanges(events).filter((c) => c.userId === 'bob')).toEqual([{ action: 'join', userId: 'bob' }]);
+    bobTabs[1]!.close();
+    await until(() => presenceChanges(events).some((c) => c.action === 'leave' && c.userId === 'bob'));
+    const { members: after } = await alice.trpc.channel.presence.query({ channel: 'chat:room' });
+    expect(after.map((m) => m.userId)).toEqual(['alice']);
+  });
+
+  it('publishes metadata updates (e.g. typing) to members', async () => {
+    const fixture = track(await startTestServer(), (f) => f.close());
+    const alice = track(connectTrpc(fixture.wsUrl, await fixture.sign('alice')), (c) => c.close());
+    const events: Envelope[] = [];
+    alice.trpc.channel.subscribe.subscribe({ channel: 'chat:room' }, { onData: (item) => events.push(item.data) });
+    await until(() => presenceChanges(events).length === 1);
+    await alice.trpc.channel.setPresence.mutate({ channel: 'chat:room', meta: { typing: true } });
+    await until(() => presenceChanges(events).some((c) => c.action === 'update'));
+    const { members } = await alice.trpc.channel.presence.query({ channel: 'chat:room' });
+    expect(members[0]?.meta).toEqual({ typing: true });
+    const outsider = await alice.trpc.channel.setPresence.mutate({ channel: 'chat:elsewhere', meta: {} }).catch((e) => e);
+    expect(outsider.data).toMatchObject({ code: 'BAD_REQUEST' });
+  });
+
+  it('removes a connection that died without a close frame once the heartbeat times out', async () => {
+    const fixture = track(await startTestServer({ heartbeatIntervalMs: 50, heartbeatTimeoutMs: 100 }), (f) => f.close());
+    const alice = track(connectTrpc(fixture.wsUrl, await fixture.sign('alice')), (c) => c.close());
+    const events: Envelope[] = [];
+    alice.trpc.channel.subscribe.subscribe({ channel: 'chat:room' }, { onData: (item) => events.push(item.data) });
+    await until(() => presenceChanges(events).length === 1);
+    const ghost = await connectRaw(fixture.wsUrl, await fixture.sign('ghost'));
+    subscribeRaw(ghost, 'chat:room');
+    await until(() => presenceChanges(events).some((c) => c.userId === 'ghost'));
+    // The peer vanishes without a FIN or close frame: it simply stops reading (and so stops ponging).
+    (ghost as unknown as { _socket: import('node:net').Socket })._socket.pause();
+    await until(() => presenceChanges(events).some((c) => c.action === 'leave' && c.userId === 'ghost'), 5000, 'ghost leave');
+    expect(fixture.server.registry.byUser('ghost')).toEqual([]);
+    expect(fixture.server.registry.byUser('alice')).toHaveLength(1);
+    ghost.terminate();
+  });
+});

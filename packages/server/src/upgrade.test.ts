@@ -1,0 +1,103 @@
+import { UpgradeStatus } from '@switchboard/protocol';
+import { SignJWT, base64url } from 'jose';
+import { describe, expect, it } from 'vitest';
+import { useCleanup } from './__tests__/lifecycle.ts';
+import { TEST_SECRET, closeOf, connectRaw, startTestServer, upgradeStatusOf } from './__tests__/testServer.ts';
+
+const track = useCleanup();
+const server = (overrides = {}) => startTestServer(overrides).then((s) => track(s, (f) => f.close()));
+
+function unsignedToken(claims: object): string {
+  const encode = (value: object) => base64url.encode(JSON.stringify(value));
+  return `${encode({ alg: 'none', typ: 'JWT' })}.${encode(claims)}.`;
+}
+
+describe('upgrade', () => {
+  it('accepts a valid token from the query, the Authorization header or the cookie', async () => {
+    const fixture = await server();
+    const token = await fixture.sign('alice');
+    const viaQuery = await connectRaw(fixture.wsUrl, token);
+    viaQuery.close();
+    for (const headers of [{ authorization: `Bearer ${token}` }, { cookie: `other=1; sb_token=${token}` }]) {
+      const { default: WebSocket } = await import('ws');
+      const socket = new WebSocket(fixture.wsUrl, { headers });
+      await new Promise((resolve, reject) => {
+        socket.once('open', resolve);
+        socket.once('error', reject);
+      });
+      socket.close();
+    }
+  });
+
+  it.each([
+    ['missing', async () => ''],
+    ['expired', async (sign: (id: string, o?: object) => Promise<string>) => sign('alice', { expiresInSec: -60 })],
+    ['badly signed', async (sign: (id: string, o?: object) => Promise<string>) => sign('alice', { secret: 'another-secret-xxxxxxxxxxxxxxxx' })],
+    ['alg:none', async () => unsignedToken({ sub: 'alice', exp: Math.floor(Date.now() / 1000) + 60 })],
+    ['garbage', async () => 'not.a.jwt'],
+  ])('answers HTTP 401 without upgrading for a %s token', async (_, makeToken) => {
+    const fixture = await server();
+    const token = await makeToken(fixture.sign);
+    expect(await upgradeStatusOf(`${fixture.wsUrl}?token=${token}`)).toBe(UpgradeStatus.UNAUTHORIZED);
+    expect(fixture.server.registry.size).toBe(0);
+  });
+
+  it('refuses an HS256 token signed with the RSA public key when a public key is configured (no HS/RS confusion)', async () => {
+    const { generateKeyPair, exportSPKI } = await import('jose');
+    const { publicKey } = await generateKeyPair('RS256', { extractable: true });
+    const pem = await exportSPKI(publicKey);
+    const fixture = await server({ jwt: { publicKey: pem } });
+    const forged = await new SignJWT({})
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('mallory')
+      .setExpirationTime('1h')
+      .sign(new TextEncoder().encode(pem));
+    expect(await upgradeStatusOf(`${fixture.wsUrl}?token=${forged}`)).toBe(UpgradeStatus.UNAUTHORIZED);
+  });
+
+  it('refuses a foreign Origin with 403 and allows configured and same origins', async () => {
+    const fixture = await server({ allowedOrigins: ['https://app.example.com'] });
+    const token = await fixture.sign('alice');
+    const url = `${fixture.wsUrl}?token=${token}`;
+    expect(await upgradeStatusOf(url, { origin: 'https://evil.example.com' })).toBe(UpgradeStatus.FORBIDDEN);
+    const { default: WebSocket } = await import('ws');
+    const allowed = new WebSocket(url, { origin: 'https://app.example.com' });
+    await new Promise((resolve, reject) => {
+      allowed.once('open', resolve);
+      allowed.once('error', reject);
+    });
+    allowed.close();
+  });
+
+  it('refuses a cross-site Origin by default, even with a valid cookie (CSWSH)', async () => {
+    const fixture = await server();
+    const token = await fixture.sign('alice');
+    expect(await upgradeStatusOf(fixture.wsUrl, { origin: 'https://evil.example.com', cookie: `sb_token=${token}` })).toBe(
+      UpgradeStatus.FORBIDDEN,
+    );
+    const { default: WebSocket } = await import('ws');
+    const sameOrigin = new WebSocket(fixture.wsUrl, { origin: `http://127.0.0.1:${fixture.port}`, headers: { cookie: `sb_token=${token}` } });
+    await new Promise((resolve, reject) => {
+      sameOrigin.once('open', resolve);
+      sameOrigin.once('error', reject);
+    });
+    sameOrigin.close();
+  });
+
+  it('answers 503 past maxConnections and keeps serving the open ones', async () => {
+    const fixture = await server({ maxConnections: 2 });
+    const token = await fixture.sign('alice');
+    const open = [await connectRaw(fixture.wsUrl, token), await connectRaw(fixture.wsUrl, token)];
+    expect(await upgradeStatusOf(`${fixture.wsUrl}?token=${token}`)).toBe(UpgradeStatus.AT_CAPACITY);
+    expect(open.every((s) => s.readyState === s.OPEN)).toBe(true);
+    const closed = closeOf(open[0]!);
+    open[0]!.close();
+    await closed;
+    for (const socket of open) socket.close();
+  });
+
+  it('answers 404 for upgrades outside the WebSocket path', async () => {
+    const fixture = await server();
+    expect(await upgradeStatusOf(`ws://127.0.0.1:${fixture.port}/elsewhere?token=${await fixture.sign('a')}`)).toBe(404);
+  });
+});
