@@ -1,5 +1,5 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { type DashboardEvent, type InstanceStats, dashboardStatsChannel } from '@switchboard/protocol/demo';
+import { type DashboardEvent, dashboardStatsChannel, type InstanceStats } from '@switchboard/protocol/demo';
 import type { SwitchboardServer } from '@switchboard/server';
 
 /** Seconds of history a new dashboard receives in its snapshot. */

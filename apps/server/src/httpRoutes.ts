@@ -1,6 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type SwitchboardServer, type TokenVerifier, createTokenBucket, extractToken } from '@switchboard/server';
 import type { TokenBucket } from '@switchboard/server';
+import {
+  createTokenBucket,
+  extractToken,
+  type SwitchboardServer,
+  type TokenVerifier,
+} from '@switchboard/server';
 import { DEV_TOKEN_TTL_SEC, devLogin } from './devLogin.ts';
 import { indexPage, serveApp } from './staticApps.ts';
 
@@ -20,7 +25,9 @@ export interface HttpRouteDeps {
 
 function json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers }).end(text);
+  res
+    .writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers })
+    .end(text);
 }
 
 async function readBody(req: IncomingMessage): Promise<string | null> {
@@ -53,7 +60,10 @@ export function createHttpRoutes(deps: HttpRouteDeps) {
       if (req.method === 'GET' && pathname === '/healthz') return json(res, 200, { status: 'ok' });
       if (req.method === 'GET' && pathname === '/readyz') {
         const ready = server.accepting && server.broker.status === 'ready';
-        return json(res, ready ? 200 : 503, { status: ready ? 'ready' : 'unavailable', broker: server.broker.status });
+        return json(res, ready ? 200 : 503, {
+          status: ready ? 'ready' : 'unavailable',
+          broker: server.broker.status,
+        });
       }
       if (req.method === 'GET' && pathname === '/metrics') {
         const body = await server.metrics.registry.metrics();
@@ -62,7 +72,8 @@ export function createHttpRoutes(deps: HttpRouteDeps) {
       }
       if (pathname === '/auth/dev-login') {
         if (req.method !== 'POST') return json(res, 405, { error: 'use POST' }, { allow: 'POST' });
-        if (!loginAllowed(req.socket.remoteAddress ?? '')) return json(res, 429, { error: 'too many login attempts' });
+        if (!loginAllowed(req.socket.remoteAddress ?? ''))
+          return json(res, 429, { error: 'too many login attempts' });
         const raw = await readBody(req);
         if (raw === null) return json(res, 413, { error: 'body too large' });
         let body: unknown;
@@ -74,14 +85,24 @@ export function createHttpRoutes(deps: HttpRouteDeps) {
         const result = await devLogin(body, deps.authSecret);
         if (!result.ok) return json(res, 400, { error: result.error });
         const cookie = `${COOKIE_NAME}=${result.token}; HttpOnly; SameSite=Lax; Path=/; Max-Age=${DEV_TOKEN_TTL_SEC}${deps.secureCookies ? '; Secure' : ''}`;
-        return json(res, 200, { token: result.token, userId: result.userId, name: result.name }, { 'set-cookie': cookie });
+        return json(
+          res,
+          200,
+          { token: result.token, userId: result.userId, name: result.name },
+          { 'set-cookie': cookie },
+        );
       }
       if (req.method === 'GET' && pathname === '/auth/check') {
         const token = extractToken(req, COOKIE_NAME);
         if (!token) return json(res, 401, { error: 'no credentials' });
         try {
           const user = await deps.verifyToken(token);
-          return json(res, 200, { ok: true, userId: user.userId, name: user.name, expiresAt: user.expiresAt ?? null });
+          return json(res, 200, {
+            ok: true,
+            userId: user.userId,
+            name: user.name,
+            expiresAt: user.expiresAt ?? null,
+          });
         } catch {
           return json(res, 401, { error: 'invalid or expired credentials' });
         }

@@ -2,10 +2,10 @@ import { fileURLToPath } from 'node:url';
 import { demoChannels } from '@switchboard/protocol/demo';
 import {
   type Broker,
-  type ServerOptions,
-  type SwitchboardServer,
   createSwitchboardServer,
   createTokenVerifier,
+  type ServerOptions,
+  type SwitchboardServer,
   serverDefaults,
 } from '@switchboard/server';
 import pino, { type Logger } from 'pino';
@@ -38,8 +38,13 @@ async function createBroker(config: DemoConfig, logger: Logger): Promise<Broker 
  * Starts the demo host: the three apps, `/ws`, health, metrics and dev login. `overrides` lets tests and
  * benchmarks tune server options (short heartbeats, small limits) without new env vars.
  */
-export async function startDemoServer(config: DemoConfig, overrides: Partial<ServerOptions> = {}): Promise<DemoServer> {
-  const logger = overrides.logger ?? pino({ level: config.logLevel, redact: ['req.headers.authorization', 'req.headers.cookie'] });
+export async function startDemoServer(
+  config: DemoConfig,
+  overrides: Partial<ServerOptions> = {},
+): Promise<DemoServer> {
+  const logger =
+    overrides.logger ??
+    pino({ level: config.logLevel, redact: ['req.headers.authorization', 'req.headers.cookie'] });
   if (config.authSecretGenerated) {
     logger.warn('AUTH_SECRET is not set: using a random secret, so tokens die with this process');
   }

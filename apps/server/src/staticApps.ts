@@ -6,8 +6,16 @@ import { extname, join, normalize, resolve, sep } from 'node:path';
 /** The demo apps, each served from `<appsDir>/<name>/dist` at `/<name>/`. */
 export const DEMO_APPS = [
   { name: 'chat', title: 'Chat', description: 'Rooms, presence, typing indicators, history and resume.' },
-  { name: 'dashboard', title: 'Dashboard', description: 'Live connections, message rates, memory and event-loop lag.' },
-  { name: 'collab', title: 'Collaborative editor', description: 'Operational transformation with remote cursors.' },
+  {
+    name: 'dashboard',
+    title: 'Dashboard',
+    description: 'Live connections, message rates, memory and event-loop lag.',
+  },
+  {
+    name: 'collab',
+    title: 'Collaborative editor',
+    description: 'Operational transformation with remote cursors.',
+  },
 ] as const;
 
 const CONTENT_TYPES: Record<string, string> = {
@@ -39,7 +47,9 @@ li{margin:.75rem 0}a{font-weight:600;margin-right:.5rem}span{color:#52606d}</sty
  */
 export async function serveApp(appsDir: string, req: IncomingMessage, res: ServerResponse): Promise<boolean> {
   const pathname = decodeURIComponent(new URL(req.url ?? '/', 'http://localhost').pathname);
-  const app = DEMO_APPS.find((candidate) => pathname === `/${candidate.name}` || pathname.startsWith(`/${candidate.name}/`));
+  const app = DEMO_APPS.find(
+    (candidate) => pathname === `/${candidate.name}` || pathname.startsWith(`/${candidate.name}/`),
+  );
   if (!app) return false;
   if (pathname === `/${app.name}`) {
     res.writeHead(301, { location: `/${app.name}/` }).end();

@@ -13,7 +13,10 @@ export const CHANNEL_NAME_PATTERN = /^[a-z][a-z0-9_-]{0,31}:[A-Za-z0-9_.:@=+-]+$
 export const channelNameSchema = z
   .string()
   .min(1, 'channel name is empty')
-  .max(ProtocolLimits.maxChannelNameLength, `channel name is over ${ProtocolLimits.maxChannelNameLength} chars`)
+  .max(
+    ProtocolLimits.maxChannelNameLength,
+    `channel name is over ${ProtocolLimits.maxChannelNameLength} chars`,
+  )
   .regex(CHANNEL_NAME_PATTERN, 'channel name must be <family>:<key> without wildcards or control characters');
 
 export type ChannelName = z.infer<typeof channelNameSchema>;

@@ -43,7 +43,6 @@ export const CloseReason = {
 } as const;
 export type CloseReason = (typeof CloseReason)[keyof typeof CloseReason];
 
-const RETRYABLE_BAND = { from: 4000, to: 4499 } as const;
 const TERMINAL_BAND = { from: 4500, to: 4999 } as const;
 
 /** True when a client should stop reconnecting after this close code. */

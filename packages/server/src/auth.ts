@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { type JWTPayload, importSPKI, jwtVerify } from 'jose';
+import { importSPKI, type JWTPayload, jwtVerify } from 'jose';
 import type { JwtOptions } from './options.ts';
 
 /** The verified identity of a connection, available as `ctx.user` in every procedure. */
@@ -68,7 +68,9 @@ export function createTokenVerifier(options: JwtOptions & { clockToleranceSec: n
 function userFromClaims(payload: JWTPayload): AuthUser {
   if (typeof payload.sub !== 'string' || payload.sub.length === 0) throw new Error('token has no subject');
   const name = typeof payload.name === 'string' && payload.name ? payload.name : payload.sub;
-  const roles = Array.isArray(payload.roles) ? payload.roles.filter((r): r is string => typeof r === 'string') : [];
+  const roles = Array.isArray(payload.roles)
+    ? payload.roles.filter((r): r is string => typeof r === 'string')
+    : [];
   const user: AuthUser = { userId: payload.sub, name, roles };
   if (typeof payload.exp === 'number') user.expiresAt = payload.exp * 1000;
   return user;

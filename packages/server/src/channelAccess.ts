@@ -1,8 +1,13 @@
-import { type ChannelCatalog, type ChannelDefinition, ErrorCode, parseChannelName } from '@switchboard/protocol';
+import {
+  type ChannelCatalog,
+  type ChannelDefinition,
+  ErrorCode,
+  parseChannelName,
+  SwitchboardError,
+} from '@switchboard/protocol';
 import type { AuthUser } from './auth.ts';
 import { badRequest } from './errors.ts';
 import type { ChannelAuthorizer } from './options.ts';
-import { SwitchboardError } from '@switchboard/protocol';
 
 export interface ChannelAccess {
   /** The channel's definition, after checking the user may subscribe; throws a SwitchboardError otherwise. */
@@ -38,7 +43,11 @@ export function createChannelAccess(
     async assertCanPublish(user, channel, type) {
       const definition = definitionFor(user, channel);
       const spec = definition.events[type];
-      if (!spec) throw badRequest(ErrorCode.UNKNOWN_EVENT_TYPE, `"${type}" is not an event type of ${definition.family}`);
+      if (!spec)
+        throw badRequest(
+          ErrorCode.UNKNOWN_EVENT_TYPE,
+          `"${type}" is not an event type of ${definition.family}`,
+        );
       if (spec.clientPublish === false) throw forbidden(channel, `"${type}" is published by the server only`);
       if (hooks.canPublish && !(await hooks.canPublish(user, channel, type))) throw forbidden(channel);
       return definition;

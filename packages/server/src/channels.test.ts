@@ -1,12 +1,13 @@
 import type { Envelope } from '@switchboard/protocol';
-import { TRPCClientError } from '@trpc/client';
+import type { TRPCClientError } from '@trpc/client';
 import { describe, expect, it } from 'vitest';
-import { createMemoryBroker } from './broker/memory.ts';
 import { useCleanup } from './__tests__/lifecycle.ts';
 import { connectTrpc, startTestServer, until } from './__tests__/testServer.ts';
+import { createMemoryBroker } from './broker/memory.ts';
 
 const track = useCleanup();
-const server = (overrides = {}, port = 0) => startTestServer(overrides, port).then((s) => track(s, (f) => f.close()));
+const server = (overrides = {}, port = 0) =>
+  startTestServer(overrides, port).then((s) => track(s, (f) => f.close()));
 
 type Client = ReturnType<typeof connectTrpc>;
 interface Received {
@@ -15,7 +16,10 @@ interface Received {
 }
 
 /** Subscribes with the official client and collects envelopes; resolves once the server confirmed. */
-async function subscribe(client: Client, input: { channel: string; lastEventId?: string; replay?: number }): Promise<Received & { stop(): void }> {
+async function subscribe(
+  client: Client,
+  input: { channel: string; lastEventId?: string; replay?: number },
+): Promise<Received & { stop(): void }> {
   const received: Received = { events: [], trackedIds: [] };
   let stop = () => {};
   await new Promise<void>((resolve, reject) => {
@@ -33,23 +37,32 @@ async function subscribe(client: Client, input: { channel: string; lastEventId?:
   return { ...received, stop };
 }
 
-const messages = (r: Received) => r.events.filter((e) => e.type === 'message').map((e) => (e.payload as { text: string }).text);
+const messages = (r: Received) =>
+  r.events.filter((e) => e.type === 'message').map((e) => (e.payload as { text: string }).text);
 
 describe('channels', () => {
   it('delivers to every subscriber, in publish order, with the sender stamped from the token', async () => {
     const fixture = await server();
-    const alice = track(connectTrpc(fixture.wsUrl, await fixture.sign('alice', { name: 'Alice' })), (c) => c.close());
+    const alice = track(connectTrpc(fixture.wsUrl, await fixture.sign('alice', { name: 'Alice' })), (c) =>
+      c.close(),
+    );
     const bob = track(connectTrpc(fixture.wsUrl, await fixture.sign('bob')), (c) => c.close());
     const atAlice = await subscribe(alice, { channel: 'chat:room' });
     const atBob = await subscribe(bob, { channel: 'chat:room' });
     for (let i = 0; i < 20; i++) {
-      await (i % 2 ? alice : bob).trpc.channel.publish.mutate({ channel: 'chat:room', type: 'message', payload: { text: String(i) } });
+      await (i % 2 ? alice : bob).trpc.channel.publish.mutate({
+        channel: 'chat:room',
+        type: 'message',
+        payload: { text: String(i) },
+      });
     }
     await until(() => messages(atAlice).length === 20 && messages(atBob).length === 20);
     const expected = Array.from({ length: 20 }, (_, i) => String(i));
     expect(messages(atAlice)).toEqual(expected);
     expect(messages(atBob)).toEqual(expected);
-    const fromAlice = atBob.events.find((e) => e.type === 'message' && (e.payload as { text: string }).text === '1');
+    const fromAlice = atBob.events.find(
+      (e) => e.type === 'message' && (e.payload as { text: string }).text === '1',
+    );
     expect(fromAlice?.sender).toEqual({ userId: 'alice', name: 'Alice' });
   });
 
@@ -75,12 +88,20 @@ describe('channels', () => {
     const fixture = await server();
     const alice = track(connectTrpc(fixture.wsUrl, await fixture.sign('alice')), (c) => c.close());
     const live = await subscribe(alice, { channel: 'chat:room' });
-    const result = await alice.trpc.channel.publish.mutate({ channel: 'chat:room', type: 'typing', payload: { typing: true } });
+    const result = await alice.trpc.channel.publish.mutate({
+      channel: 'chat:room',
+      type: 'typing',
+      payload: { typing: true },
+    });
     expect(result.id).toBeUndefined();
     await until(() => live.events.some((e) => e.type === 'typing'));
     expect(live.events.find((e) => e.type === 'typing')?.id).toBeUndefined();
     const replayed = await subscribe(alice, { channel: 'chat:room', replay: 10 });
-    await alice.trpc.channel.publish.mutate({ channel: 'chat:room', type: 'message', payload: { text: 'marker' } });
+    await alice.trpc.channel.publish.mutate({
+      channel: 'chat:room',
+      type: 'message',
+      payload: { text: 'marker' },
+    });
     await until(() => messages(replayed).includes('marker'));
     expect(replayed.events.some((e) => e.type === 'typing')).toBe(false);
   });
@@ -89,7 +110,11 @@ describe('channels', () => {
     const fixture = await server();
     const alice = track(connectTrpc(fixture.wsUrl, await fixture.sign('alice')), (c) => c.close());
     for (let i = 0; i < 5; i++) {
-      await alice.trpc.channel.publish.mutate({ channel: 'chat:room', type: 'message', payload: { text: String(i) } });
+      await alice.trpc.channel.publish.mutate({
+        channel: 'chat:room',
+        type: 'message',
+        payload: { text: String(i) },
+      });
     }
     const late = await subscribe(alice, { channel: 'chat:room', replay: 3 });
     await until(() => messages(late).length === 3);
@@ -99,7 +124,8 @@ describe('channels', () => {
   it('resumes from lastEventId with exactly the missed events, then continues live', async () => {
     const fixture = await server();
     const alice = track(connectTrpc(fixture.wsUrl, await fixture.sign('alice')), (c) => c.close());
-    const publish = (text: string) => alice.trpc.channel.publish.mutate({ channel: 'chat:room', type: 'message', payload: { text } });
+    const publish = (text: string) =>
+      alice.trpc.channel.publish.mutate({ channel: 'chat:room', type: 'message', payload: { text } });
     const first = await subscribe(alice, { channel: 'chat:room' });
     await publish('a');
     await until(() => messages(first).length === 1);
@@ -125,7 +151,11 @@ describe('channels', () => {
     await first.close();
     // Published while no server is up: only the broker holds them.
     for (const text of ['2', '3']) {
-      await broker.publish('chat:room', { type: 'message', ephemeral: false, json: JSON.stringify({ type: 'message', channel: 'chat:room', payload: { text } }) });
+      await broker.publish('chat:room', {
+        type: 'message',
+        ephemeral: false,
+        json: JSON.stringify({ type: 'message', channel: 'chat:room', payload: { text } }),
+      });
     }
     const second = await server({ broker }, port);
     await until(() => messages(live).length === 3, 10_000, 'resume after restart');
@@ -138,13 +168,17 @@ describe('channels', () => {
   it('sends an explicit $gap when history no longer reaches back, never a partial replay', async () => {
     const fixture = await server({ broker: createMemoryBroker({ historySize: 3 }) });
     const alice = track(connectTrpc(fixture.wsUrl, await fixture.sign('alice')), (c) => c.close());
-    const publish = (text: string) => alice.trpc.channel.publish.mutate({ channel: 'chat:room', type: 'message', payload: { text } });
+    const publish = (text: string) =>
+      alice.trpc.channel.publish.mutate({ channel: 'chat:room', type: 'message', payload: { text } });
     const { id } = await publish('old');
     for (const text of ['1', '2', '3', '4']) await publish(text);
     const resumed = await subscribe(alice, { channel: 'chat:room', lastEventId: id! });
     await publish('5');
     await until(() => messages(resumed).length === 1);
-    expect(resumed.events[0]).toMatchObject({ type: '$gap', payload: { recovered: false, reason: 'evicted', lastEventId: id } });
+    expect(resumed.events[0]).toMatchObject({
+      type: '$gap',
+      payload: { recovered: false, reason: 'evicted', lastEventId: id },
+    });
     expect(messages(resumed)).toEqual(['5']);
   });
 
@@ -160,8 +194,16 @@ describe('channels', () => {
     const fixture = await server();
     const alice = track(connectTrpc(fixture.wsUrl, await fixture.sign('alice')), (c) => c.close());
     const live = await subscribe(alice, { channel: 'chat:room' });
-    const { id } = await alice.trpc.channel.publish.mutate({ channel: 'chat:room', type: 'message', payload: { text: 'a' } });
-    await alice.trpc.channel.publish.mutate({ channel: 'chat:room', type: 'typing', payload: { typing: true } });
+    const { id } = await alice.trpc.channel.publish.mutate({
+      channel: 'chat:room',
+      type: 'message',
+      payload: { text: 'a' },
+    });
+    await alice.trpc.channel.publish.mutate({
+      channel: 'chat:room',
+      type: 'typing',
+      payload: { typing: true },
+    });
     await until(() => live.events.some((e) => e.type === 'typing'));
     expect(live.trackedIds.at(-1)).toBe(id);
   });
@@ -176,7 +218,9 @@ describe('channels', () => {
         .mutate({ channel: 'user:mallory', type: 'notice', payload: { text: 'fake' } })
         .catch((e: unknown) => e);
       expect((own as TRPCClientError<never>).data).toMatchObject({ code: 'FORBIDDEN' });
-      const presence = await mallory.trpc.channel.presence.query({ channel: 'user:alice' }).catch((e: unknown) => e);
+      const presence = await mallory.trpc.channel.presence
+        .query({ channel: 'user:alice' })
+        .catch((e: unknown) => e);
       expect((presence as TRPCClientError<never>).data).toMatchObject({ code: 'FORBIDDEN' });
     });
 

@@ -1,13 +1,13 @@
 import {
   type Envelope,
   ErrorCode,
+  isSwitchboardError,
   type PresenceMember,
   type PublishInput,
   type PublishOutput,
   type SetPresenceInput,
   type SubscribeInput,
   SwitchboardError,
-  isSwitchboardError,
 } from '@switchboard/protocol';
 import type { AuthUser } from './auth.ts';
 import type { Broker } from './broker/broker.ts';
@@ -47,25 +47,38 @@ export function createChannelService(deps: {
   async function store(envelope: Envelope, ephemeral: boolean): Promise<PublishOutput> {
     const stopTimer = metrics.publishDuration.startTimer();
     try {
-      const { id } = await broker.publish(envelope.channel, { type: envelope.type, json: JSON.stringify(envelope), ephemeral });
+      const { id } = await broker.publish(envelope.channel, {
+        type: envelope.type,
+        json: JSON.stringify(envelope),
+        ephemeral,
+      });
       const output: PublishOutput = {};
       if (id !== undefined) output.id = id;
       if (envelope.correlationId !== undefined) output.correlationId = envelope.correlationId;
       return output;
     } catch (cause) {
       if (isSwitchboardError(cause)) throw cause;
-      throw new SwitchboardError(ErrorCode.BROKER_UNAVAILABLE, 'event not published: broker unavailable', { cause });
+      throw new SwitchboardError(ErrorCode.BROKER_UNAVAILABLE, 'event not published: broker unavailable', {
+        cause,
+      });
     } finally {
       stopTimer();
     }
   }
 
-  function parsePayload(definition: import('@switchboard/protocol').ChannelDefinition, type: string, payload: unknown) {
+  function parsePayload(
+    definition: import('@switchboard/protocol').ChannelDefinition,
+    type: string,
+    payload: unknown,
+  ) {
     const parsed = definition.events[type]!.schema.safeParse(payload);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       const where = issue?.path.length ? ` at ${issue.path.join('.')}` : '';
-      throw badRequest(ErrorCode.INVALID_PAYLOAD, `invalid ${type} payload${where}: ${issue?.message ?? 'invalid'}`);
+      throw badRequest(
+        ErrorCode.INVALID_PAYLOAD,
+        `invalid ${type} payload${where}: ${issue?.message ?? 'invalid'}`,
+      );
     }
     return parsed.data;
   }
@@ -73,7 +86,12 @@ export function createChannelService(deps: {
   return {
     async subscribe(caller, input) {
       await access.assertCanSubscribe(caller.user, input.channel);
-      return new ChannelStream(input.channel, caller.connectionId, input.lastEventId ?? undefined, input.replay ?? 0);
+      return new ChannelStream(
+        input.channel,
+        caller.connectionId,
+        input.lastEventId ?? undefined,
+        input.replay ?? 0,
+      );
     },
 
     async publish(caller, input) {
@@ -92,8 +110,14 @@ export function createChannelService(deps: {
 
     async publishAsServer(channel, type, payload) {
       const definition = deps.catalog.get(channel);
-      if (!definition?.events[type]) throw badRequest(ErrorCode.UNKNOWN_EVENT_TYPE, `${channel}: unknown event "${type}"`);
-      const envelope: Envelope = { type, channel, payload: parsePayload(definition, type, payload), ts: Date.now() };
+      if (!definition?.events[type])
+        throw badRequest(ErrorCode.UNKNOWN_EVENT_TYPE, `${channel}: unknown event "${type}"`);
+      const envelope: Envelope = {
+        type,
+        channel,
+        payload: parsePayload(definition, type, payload),
+        ts: Date.now(),
+      };
       return store(envelope, definition.events[type].ephemeral === true);
     },
 
@@ -105,7 +129,10 @@ export function createChannelService(deps: {
     async setPresence(caller, input) {
       const connection = registry.get(caller.connectionId);
       if (!connection?.channels.has(input.channel)) {
-        throw badRequest(ErrorCode.BAD_REQUEST, `subscribe to ${input.channel} before setting presence there`);
+        throw badRequest(
+          ErrorCode.BAD_REQUEST,
+          `subscribe to ${input.channel} before setting presence there`,
+        );
       }
       await presence.update(connection, input.channel, input.meta);
     },

@@ -15,8 +15,16 @@ function nextFrame(socket: WebSocket): Promise<unknown> {
 describe('connection', () => {
   it.each([
     ['malformed JSON', '{"id":1,', 'malformed JSON frame'],
-    ['a frame that fails the schema', JSON.stringify({ id: 1, method: 'explode', params: {} }), CloseReason.SCHEMA_VIOLATION],
-    ['a wrongly typed field', JSON.stringify({ id: 1, method: 'query', params: { path: 42 } }), CloseReason.SCHEMA_VIOLATION],
+    [
+      'a frame that fails the schema',
+      JSON.stringify({ id: 1, method: 'explode', params: {} }),
+      CloseReason.SCHEMA_VIOLATION,
+    ],
+    [
+      'a wrongly typed field',
+      JSON.stringify({ id: 1, method: 'query', params: { path: 42 } }),
+      CloseReason.SCHEMA_VIOLATION,
+    ],
     ['an empty batch', '[]', CloseReason.SCHEMA_VIOLATION],
   ])('closes with 1008 and a reason on %s', async (_, frame, reason) => {
     const fixture = await server();
@@ -41,7 +49,9 @@ describe('connection', () => {
     track(bystander, (c) => c.close());
     const socket = await connectRaw(fixture.wsUrl, await fixture.sign('alice'));
     const closed = closeOf(socket);
-    socket.send(JSON.stringify({ id: 1, method: 'query', params: { path: 'whoami', input: 'x'.repeat(2048) } }));
+    socket.send(
+      JSON.stringify({ id: 1, method: 'query', params: { path: 'whoami', input: 'x'.repeat(2048) } }),
+    );
     expect((await closed).code).toBe(CloseCode.MESSAGE_TOO_BIG);
     expect(await bystander.trpc.whoami.query()).toMatchObject({ userId: 'bob' });
   });
@@ -85,7 +95,11 @@ describe('connection', () => {
   it('answers a duplicate subscription id with an error and keeps the first subscription', async () => {
     const fixture = await server();
     const socket = track(await connectRaw(fixture.wsUrl, await fixture.sign('alice')), (s) => s.close());
-    const subscribe = JSON.stringify({ id: 7, method: 'subscription', params: { path: 'channel.subscribe', input: { json: { channel: 'chat:a' } } } });
+    const subscribe = JSON.stringify({
+      id: 7,
+      method: 'subscription',
+      params: { path: 'channel.subscribe', input: { json: { channel: 'chat:a' } } },
+    });
     const frames: { id?: number; error?: unknown; result?: { type: string } }[] = [];
     socket.on('message', (data) => frames.push(JSON.parse(data.toString())));
     socket.send(subscribe);
@@ -99,13 +113,28 @@ describe('connection', () => {
     const socket = await connectRaw(fixture.wsUrl, await fixture.sign('alice'));
     const closed = closeOf(socket);
     for (let id = 1; id <= 6; id++) {
-      socket.send(JSON.stringify({ id, method: 'subscription', params: { path: 'ticks', input: { json: { count: 0 } } } }));
+      socket.send(
+        JSON.stringify({
+          id,
+          method: 'subscription',
+          params: { path: 'ticks', input: { json: { count: 0 } } },
+        }),
+      );
     }
     // ticks completes immediately, so send subscriptions that stay open.
     for (let id = 10; id <= 20; id++) {
-      socket.send(JSON.stringify({ id, method: 'subscription', params: { path: 'channel.subscribe', input: { json: { channel: `chat:r${id}` } } } }));
+      socket.send(
+        JSON.stringify({
+          id,
+          method: 'subscription',
+          params: { path: 'channel.subscribe', input: { json: { channel: `chat:r${id}` } } },
+        }),
+      );
     }
-    expect(await closed).toEqual({ code: CloseCode.POLICY_VIOLATION, reason: CloseReason.TOO_MANY_SUBSCRIPTIONS });
+    expect(await closed).toEqual({
+      code: CloseCode.POLICY_VIOLATION,
+      reason: CloseReason.TOO_MANY_SUBSCRIPTIONS,
+    });
     await until(() => fixture.server.metrics.stats.subscriptions === 0);
   });
 
@@ -114,7 +143,10 @@ describe('connection', () => {
     const client = track(connectTrpc(fixture.wsUrl, await fixture.sign('alice')), (c) => c.close());
     const errors: unknown[] = [];
     for (const room of ['a', 'b', 'c']) {
-      client.trpc.channel.subscribe.subscribe({ channel: `chat:${room}` }, { onError: (e) => errors.push(e) });
+      client.trpc.channel.subscribe.subscribe(
+        { channel: `chat:${room}` },
+        { onError: (e) => errors.push(e) },
+      );
     }
     await until(() => errors.length === 1);
     expect((errors[0] as TRPCClientError<never>).data).toMatchObject({ code: 'TOO_MANY_REQUESTS' });
@@ -125,17 +157,30 @@ describe('connection', () => {
     const client = track(connectTrpc(fixture.wsUrl, await fixture.sign('alice')), (c) => c.close());
     const values: number[] = [];
     await new Promise<void>((resolve) => {
-      client.trpc.ticks.subscribe({ count: 3 }, { onData: (v) => values.push(v), onComplete: () => resolve() });
+      client.trpc.ticks.subscribe(
+        { count: 3 },
+        { onData: (v) => values.push(v), onComplete: () => resolve() },
+      );
     });
     expect(values).toEqual([0, 1, 2]);
   });
 
   it('closes with 1013 when a slow consumer lets its send buffer grow', async () => {
-    const fixture = await server({ slowConsumerBytes: 64 * 1024, rateLimitPerSecond: 10_000, rateLimitBurst: 10_000 });
+    const fixture = await server({
+      slowConsumerBytes: 64 * 1024,
+      rateLimitPerSecond: 10_000,
+      rateLimitBurst: 10_000,
+    });
     const socket = await connectRaw(fixture.wsUrl, await fixture.sign('alice'));
     const closed = closeOf(socket);
     const started = nextFrame(socket);
-    socket.send(JSON.stringify({ id: 1, method: 'subscription', params: { path: 'channel.subscribe', input: { json: { channel: 'chat:big' } } } }));
+    socket.send(
+      JSON.stringify({
+        id: 1,
+        method: 'subscription',
+        params: { path: 'channel.subscribe', input: { json: { channel: 'chat:big' } } },
+      }),
+    );
     await started;
     // Stop reading: the kernel buffers fill, then ws's bufferedAmount grows past the mark.
     (socket as unknown as { _socket: import('node:net').Socket })._socket.pause();
@@ -159,10 +204,12 @@ describe('connection', () => {
     expect(await refreshed.trpc.whoami.query()).toMatchObject({ userId: 'bob' });
   });
 
-  it('refuses an in-band refresh with another user\'s token', async () => {
+  it("refuses an in-band refresh with another user's token", async () => {
     const fixture = await server();
     const client = track(connectTrpc(fixture.wsUrl, await fixture.sign('alice')), (c) => c.close());
-    const error = await client.trpc.auth.refresh.mutate({ token: await fixture.sign('mallory') }).catch((e: unknown) => e);
+    const error = await client.trpc.auth.refresh
+      .mutate({ token: await fixture.sign('mallory') })
+      .catch((e: unknown) => e);
     expect((error as TRPCClientError<never>).data).toMatchObject({ code: 'FORBIDDEN' });
   });
 

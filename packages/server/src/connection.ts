@@ -2,10 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { CloseCode, ErrorCode, SwitchboardError, transformer } from '@switchboard/protocol';
 import {
   type AnyTRPCRouter,
-  TRPCError,
   callTRPCProcedure,
   getErrorShape,
   getTRPCErrorFromUnknown,
+  TRPCError,
   transformTRPCResponse,
 } from '@trpc/server';
 import { isObservable, observableToAsyncIterable } from '@trpc/server/observable';
@@ -21,7 +21,7 @@ import type { ResolvedServerOptions } from './options.ts';
 import type { Presence } from './presence.ts';
 import type { Connection, Registry } from './registry.ts';
 import type { SwitchboardContext, SwitchboardServices } from './router.ts';
-import { MAX_BATCH_SIZE, type RequestMessage, inboundMessageSchema } from './wireMessages.ts';
+import { inboundMessageSchema, MAX_BATCH_SIZE, type RequestMessage } from './wireMessages.ts';
 
 export interface ConnectionDeps {
   router: AnyTRPCRouter;
@@ -84,10 +84,18 @@ export function handleConnection(socket: WebSocket, user: AuthUser, deps: Connec
 
   function respondError(message: RequestMessage, cause: unknown, ctx?: SwitchboardContext) {
     const error = getTRPCErrorFromUnknown(cause);
-    if (error.code === 'INTERNAL_SERVER_ERROR') log.error({ err: error.cause ?? error, path: message.params.path }, 'procedure failed');
+    if (error.code === 'INTERNAL_SERVER_ERROR')
+      log.error({ err: error.cause ?? error, path: message.params.path }, 'procedure failed');
     respond({
       id: message.id,
-      error: getErrorShape({ config, error, type: message.method, path: message.params.path, input: undefined, ctx }),
+      error: getErrorShape({
+        config,
+        error,
+        type: message.method,
+        path: message.params.path,
+        input: undefined,
+        ctx,
+      }),
     });
   }
 
@@ -100,11 +108,14 @@ export function handleConnection(socket: WebSocket, user: AuthUser, deps: Connec
     const expiresAt = connection.user.expiresAt;
     if (expiresAt === undefined) return;
     const delay = expiresAt - Date.now();
-    expiryTimer = setTimeout(() => {
-      if (connection.user.expiresAt !== undefined && connection.user.expiresAt <= Date.now()) {
-        fail(connectionErrors.tokenExpired());
-      } else armExpiry();
-    }, Math.max(0, Math.min(delay, MAX_TIMER_MS)));
+    expiryTimer = setTimeout(
+      () => {
+        if (connection.user.expiresAt !== undefined && connection.user.expiresAt <= Date.now()) {
+          fail(connectionErrors.tokenExpired());
+        } else armExpiry();
+      },
+      Math.max(0, Math.min(delay, MAX_TIMER_MS)),
+    );
     expiryTimer.unref();
   }
 
@@ -119,7 +130,9 @@ export function handleConnection(socket: WebSocket, user: AuthUser, deps: Connec
       return;
     }
     connection.channels.delete(channel);
-    deps.presence.leave(connection.id, channel).catch((err) => log.warn({ err, channel }, 'presence leave failed'));
+    deps.presence
+      .leave(connection.id, channel)
+      .catch((err) => log.warn({ err, channel }, 'presence leave failed'));
   }
 
   async function handleRequest(message: RequestMessage) {
@@ -133,13 +146,24 @@ export function handleConnection(socket: WebSocket, user: AuthUser, deps: Connec
     }
     // tRPC's client sends the resume position beside the input; procedures see it in the input.
     if (params.lastEventId !== undefined) {
-      input = typeof input === 'object' && input !== null ? { ...input, lastEventId: params.lastEventId } : { lastEventId: params.lastEventId };
+      input =
+        typeof input === 'object' && input !== null
+          ? { ...input, lastEventId: params.lastEventId }
+          : { lastEventId: params.lastEventId };
     }
 
     if (method !== 'subscription') {
       const ctx = contextOf();
       try {
-        const data = await callTRPCProcedure({ router: deps.router, path: params.path, getRawInput: async () => input, ctx, type: method, signal: undefined, batchIndex: 0 });
+        const data = await callTRPCProcedure({
+          router: deps.router,
+          path: params.path,
+          getRawInput: async () => input,
+          ctx,
+          type: method,
+          signal: undefined,
+          batchIndex: 0,
+        });
         respond({ id, result: { type: 'data', data } });
       } catch (cause) {
         respondError(message, cause, ctx);
@@ -148,7 +172,10 @@ export function handleConnection(socket: WebSocket, user: AuthUser, deps: Connec
     }
 
     if (subscriptions.has(id)) {
-      respondError(message, new TRPCError({ code: 'BAD_REQUEST', message: `duplicate subscription id ${id}` }));
+      respondError(
+        message,
+        new TRPCError({ code: 'BAD_REQUEST', message: `duplicate subscription id ${id}` }),
+      );
       return;
     }
     if (subscriptions.size >= options.maxSubscriptionsPerConnection) {
@@ -160,14 +187,28 @@ export function handleConnection(socket: WebSocket, user: AuthUser, deps: Connec
     subscriptions.set(id, () => abort.abort());
     const ctx = contextOf();
     try {
-      const result = await callTRPCProcedure({ router: deps.router, path: params.path, getRawInput: async () => input, ctx, type: 'subscription', signal: abort.signal, batchIndex: 0 });
+      const result = await callTRPCProcedure({
+        router: deps.router,
+        path: params.path,
+        getRawInput: async () => input,
+        ctx,
+        type: 'subscription',
+        signal: abort.signal,
+        batchIndex: 0,
+      });
       if (abort.signal.aborted) return;
       respond({ id, result: { type: 'started' } });
       if (isChannelStream(result)) {
         const { channel } = result;
         // Counted synchronously, before any await, so a batch of subscribes cannot overshoot the limit.
-        if (!connection.channels.has(channel) && connection.channels.size >= options.maxChannelsPerConnection) {
-          throw new SwitchboardError(ErrorCode.TOO_MANY_CHANNELS, `at most ${options.maxChannelsPerConnection} channels per connection`);
+        if (
+          !connection.channels.has(channel) &&
+          connection.channels.size >= options.maxChannelsPerConnection
+        ) {
+          throw new SwitchboardError(
+            ErrorCode.TOO_MANY_CHANNELS,
+            `at most ${options.maxChannelsPerConnection} channels per connection`,
+          );
         }
         enterChannel(channel);
         let detach: () => void;
@@ -183,7 +224,9 @@ export function handleConnection(socket: WebSocket, user: AuthUser, deps: Connec
           return;
         }
         if (connection.channels.get(channel) === 1) {
-          deps.presence.join(connection, channel).catch((err) => log.warn({ err, channel }, 'presence join failed'));
+          deps.presence
+            .join(connection, channel)
+            .catch((err) => log.warn({ err, channel }, 'presence join failed'));
         }
         subscriptions.set(id, () => {
           detach();
@@ -200,9 +243,18 @@ export function handleConnection(socket: WebSocket, user: AuthUser, deps: Connec
 
   /** Serves a non-channel subscription (an async iterable or observable) the ordinary tRPC way. */
   function pump(message: RequestMessage, result: unknown, signal: AbortSignal, ctx: SwitchboardContext) {
-    const iterable = isObservable(result) ? observableToAsyncIterable(result, signal) : (result as AsyncIterable<unknown>);
+    const iterable = isObservable(result)
+      ? observableToAsyncIterable(result, signal)
+      : (result as AsyncIterable<unknown>);
     if (typeof iterable?.[Symbol.asyncIterator] !== 'function') {
-      respondError(message, new TRPCError({ code: 'INTERNAL_SERVER_ERROR', message: 'subscription did not return an async iterable' }), ctx);
+      respondError(
+        message,
+        new TRPCError({
+          code: 'INTERNAL_SERVER_ERROR',
+          message: 'subscription did not return an async iterable',
+        }),
+        ctx,
+      );
       subscriptions.delete(message.id);
       return;
     }
@@ -229,7 +281,9 @@ export function handleConnection(socket: WebSocket, user: AuthUser, deps: Connec
     stats.messagesReceived++;
     if (!rate.take(connection.lastSeenAt)) return fail(connectionErrors.rateLimited());
     if (isBinary) return fail(connectionErrors.binary());
-    const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8');
+    const text = Array.isArray(data)
+      ? Buffer.concat(data).toString('utf8')
+      : Buffer.from(data as ArrayBuffer).toString('utf8');
     if (text === 'PING') return void connection.send('PONG');
     if (text === 'PONG') return;
     let parsed: unknown;
@@ -275,7 +329,8 @@ export function handleConnection(socket: WebSocket, user: AuthUser, deps: Connec
   // Without an error listener an emitted socket error crashes the process (oversize frames, bad UTF-8...).
   socket.on('error', (err) => {
     const code = (err as { code?: string }).code;
-    if (code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') log.warn({ code: CloseCode.MESSAGE_TOO_BIG }, 'policy violation: message too big');
+    if (code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH')
+      log.warn({ code: CloseCode.MESSAGE_TOO_BIG }, 'policy violation: message too big');
     else log.warn({ err }, 'socket error');
   });
   armExpiry();

@@ -2,8 +2,8 @@ import {
   CloseCode,
   CloseReason,
   ErrorCode,
-  SwitchboardError,
   isSwitchboardError,
+  SwitchboardError,
   trpcCodeOf,
 } from '@switchboard/protocol';
 import { TRPCError } from '@trpc/server';
@@ -34,19 +34,29 @@ export const connectionErrors = {
       closeCode: CloseCode.POLICY_VIOLATION,
     }),
   schema: () =>
-    new SwitchboardError(ErrorCode.BAD_REQUEST, CloseReason.SCHEMA_VIOLATION, { closeCode: CloseCode.POLICY_VIOLATION }),
+    new SwitchboardError(ErrorCode.BAD_REQUEST, CloseReason.SCHEMA_VIOLATION, {
+      closeCode: CloseCode.POLICY_VIOLATION,
+    }),
   binary: () =>
-    new SwitchboardError(ErrorCode.BAD_REQUEST, CloseReason.BINARY_FRAME, { closeCode: CloseCode.POLICY_VIOLATION }),
+    new SwitchboardError(ErrorCode.BAD_REQUEST, CloseReason.BINARY_FRAME, {
+      closeCode: CloseCode.POLICY_VIOLATION,
+    }),
   rateLimited: () =>
-    new SwitchboardError(ErrorCode.RATE_LIMITED, CloseReason.RATE_LIMITED, { closeCode: CloseCode.POLICY_VIOLATION }),
+    new SwitchboardError(ErrorCode.RATE_LIMITED, CloseReason.RATE_LIMITED, {
+      closeCode: CloseCode.POLICY_VIOLATION,
+    }),
   tooManySubscriptions: () =>
     new SwitchboardError(ErrorCode.RATE_LIMITED, CloseReason.TOO_MANY_SUBSCRIPTIONS, {
       closeCode: CloseCode.POLICY_VIOLATION,
     }),
   slowConsumer: () =>
-    new SwitchboardError(ErrorCode.RATE_LIMITED, CloseReason.SLOW_CONSUMER, { closeCode: CloseCode.TRY_AGAIN_LATER }),
+    new SwitchboardError(ErrorCode.RATE_LIMITED, CloseReason.SLOW_CONSUMER, {
+      closeCode: CloseCode.TRY_AGAIN_LATER,
+    }),
   tokenExpired: () =>
-    new SwitchboardError(ErrorCode.UNAUTHORIZED, CloseReason.TOKEN_EXPIRED, { closeCode: CloseCode.TOKEN_EXPIRED }),
+    new SwitchboardError(ErrorCode.UNAUTHORIZED, CloseReason.TOKEN_EXPIRED, {
+      closeCode: CloseCode.TOKEN_EXPIRED,
+    }),
 } as const;
 
 /**
@@ -61,5 +71,10 @@ export function closeWithError(socket: WebSocket, error: SwitchboardError): void
 
 function truncateReason(reason: string): string {
   const bytes = Buffer.from(reason);
-  return bytes.length <= 123 ? reason : bytes.subarray(0, 120).toString('utf8').replace(/\uFFFD$/, '') + '...';
+  return bytes.length <= 123
+    ? reason
+    : `${bytes
+        .subarray(0, 120)
+        .toString('utf8')
+        .replace(/\uFFFD$/, '')}...`;
 }

@@ -1,4 +1,4 @@
-import { ErrorCode, SwitchboardError, SystemEventType, type Envelope } from '@switchboard/protocol';
+import { type Envelope, ErrorCode, SwitchboardError, SystemEventType } from '@switchboard/protocol';
 import type { TrackedEnvelope } from '@trpc/server';
 import type { Broker, BrokerEvent } from './broker/broker.ts';
 import { eventFrameTail, subscriptionFramePrefix } from './frames.ts';
@@ -107,7 +107,10 @@ export function createFanout(broker: Broker, stats: ServerStats): Fanout {
     if (entry.subscribers.size === 0 && entries.get(channel) === entry) {
       entries.delete(channel);
       stats.channels = entries.size;
-      entry.ready.then((unsubscribe) => unsubscribe(), () => {});
+      entry.ready.then(
+        (unsubscribe) => unsubscribe(),
+        () => {},
+      );
     }
   }
 
@@ -127,7 +130,8 @@ export function createFanout(broker: Broker, stats: ServerStats): Fanout {
       stats.subscriptions++;
       const send = (event: BrokerEvent) => {
         if (event.id !== undefined) subscriber.position = event.id;
-        if (!subscriber.detached) connection.send(subscriber.prefix + eventFrameTail(event, subscriber.position));
+        if (!subscriber.detached)
+          connection.send(subscriber.prefix + eventFrameTail(event, subscriber.position));
       };
       try {
         await entry.ready;
@@ -137,12 +141,15 @@ export function createFanout(broker: Broker, stats: ServerStats): Fanout {
         subscriber.buffer = null;
         for (const event of buffered) {
           const { position } = subscriber;
-          if (event.id !== undefined && position !== undefined && broker.compareIds(event.id, position) <= 0) continue;
+          if (event.id !== undefined && position !== undefined && broker.compareIds(event.id, position) <= 0)
+            continue;
           send(event);
         }
       } catch (cause) {
         detach(channel, entry, subscriber);
-        throw new SwitchboardError(ErrorCode.BROKER_UNAVAILABLE, `cannot subscribe to ${channel} now`, { cause });
+        throw new SwitchboardError(ErrorCode.BROKER_UNAVAILABLE, `cannot subscribe to ${channel} now`, {
+          cause,
+        });
       }
       return () => detach(channel, entry, subscriber);
     },
@@ -163,7 +170,10 @@ async function sendHistory(
 ): Promise<void> {
   const { channel, lastEventId, replay } = stream;
   if (lastEventId === undefined && replay === 0) return;
-  const result = await broker.history(channel, lastEventId === undefined ? { last: replay } : { after: lastEventId });
+  const result = await broker.history(
+    channel,
+    lastEventId === undefined ? { last: replay } : { after: lastEventId },
+  );
   if (!result.recovered) {
     const gap: Envelope = {
       type: SystemEventType.GAP,

@@ -16,7 +16,8 @@ import type { BrokerEvent } from './broker/broker.ts';
  */
 export function eventFrameTail(event: BrokerEvent, position: string | undefined): string {
   // The envelope JSON starts with "{": a stored event's id is spliced in front of its other fields.
-  const envelope = event.id === undefined ? event.json : `{"id":${JSON.stringify(event.id)},${event.json.slice(1)}`;
+  const envelope =
+    event.id === undefined ? event.json : `{"id":${JSON.stringify(event.id)},${event.json.slice(1)}`;
   if (position === undefined) return `,"result":{"type":"data","data":{"json":{"data":${envelope}}}}}`;
   const id = JSON.stringify(position);
   return `,"result":{"type":"data","id":${id},"data":{"json":{"id":${id},"data":${envelope}}}}}`;

@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 /**
  * Plain counters the hot paths increment (a number add, no label lookup), read by Prometheus at scrape
@@ -18,7 +18,13 @@ export interface ServerStats {
  * several servers in one process (tests, benchmarks) do not collide.
  */
 export function createMetrics(instanceId: string) {
-  const stats: ServerStats = { connections: 0, channels: 0, subscriptions: 0, messagesReceived: 0, messagesSent: 0 };
+  const stats: ServerStats = {
+    connections: 0,
+    channels: 0,
+    subscriptions: 0,
+    messagesReceived: 0,
+    messagesSent: 0,
+  };
   const registry = new Registry();
   registry.setDefaultLabels({ instance_id: instanceId });
   collectDefaultMetrics({ register: registry });
@@ -44,7 +50,11 @@ export function createMetrics(instanceId: string) {
   gauge('switchboard_connections', 'Open WebSocket connections', () => stats.connections);
   gauge('switchboard_channels', 'Channels with at least one local subscriber', () => stats.channels);
   gauge('switchboard_subscriptions', 'Local channel subscriptions', () => stats.subscriptions);
-  counter('switchboard_messages_received_total', 'Frames received from clients', () => stats.messagesReceived);
+  counter(
+    'switchboard_messages_received_total',
+    'Frames received from clients',
+    () => stats.messagesReceived,
+  );
   counter('switchboard_messages_sent_total', 'Frames sent to clients', () => stats.messagesSent);
   return {
     registry,

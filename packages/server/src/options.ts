@@ -6,7 +6,11 @@ import type { AuthUser } from './auth.ts';
 import type { Broker } from './broker/broker.ts';
 
 /** Decides whether a user may use a channel; runs after the channel family's own `access` rule. */
-export type ChannelAuthorizer = (user: AuthUser, channel: string, eventType?: string) => boolean | Promise<boolean>;
+export type ChannelAuthorizer = (
+  user: AuthUser,
+  channel: string,
+  eventType?: string,
+) => boolean | Promise<boolean>;
 
 export interface JwtOptions {
   /** HMAC secret for HS256 tokens. One of `secret` or `publicKey` is required unless `authenticate` is set. */

@@ -16,7 +16,13 @@ function presenceChanges(events: Envelope[]): { action: string; userId: string }
 }
 
 function subscribeRaw(socket: WebSocket, channel: string) {
-  socket.send(JSON.stringify({ id: 1, method: 'subscription', params: { path: 'channel.subscribe', input: { json: { channel } } } }));
+  socket.send(
+    JSON.stringify({
+      id: 1,
+      method: 'subscription',
+      params: { path: 'channel.subscribe', input: { json: { channel } } },
+    }),
+  );
 }
 
 describe('presence', () => {
@@ -24,7 +30,10 @@ describe('presence', () => {
     const fixture = track(await startTestServer(), (f) => f.close());
     const alice = track(connectTrpc(fixture.wsUrl, await fixture.sign('alice')), (c) => c.close());
     const events: Envelope[] = [];
-    alice.trpc.channel.subscribe.subscribe({ channel: 'chat:room' }, { onData: (item) => events.push(item.data) });
+    alice.trpc.channel.subscribe.subscribe(
+      { channel: 'chat:room' },
+      { onData: (item) => events.push(item.data) },
+    );
     await until(() => presenceChanges(events).length === 1);
 
     const bobToken = await fixture.sign('bob');
@@ -41,7 +50,9 @@ describe('presence', () => {
     bobTabs[0]!.close();
     await until(() => fixture.server.metrics.stats.subscriptions === 2);
     // One of two tabs leaving is invisible to others: bob is still here.
-    expect(presenceChanges(events).filter((c) => c.userId === 'bob')).toEqual([{ action: 'join', userId: 'bob' }]);
+    expect(presenceChanges(events).filter((c) => c.userId === 'bob')).toEqual([
+      { action: 'join', userId: 'bob' },
+    ]);
     bobTabs[1]!.close();
     await until(() => presenceChanges(events).some((c) => c.action === 'leave' && c.userId === 'bob'));
     const { members: after } = await alice.trpc.channel.presence.query({ channel: 'chat:room' });
@@ -52,28 +63,42 @@ describe('presence', () => {
     const fixture = track(await startTestServer(), (f) => f.close());
     const alice = track(connectTrpc(fixture.wsUrl, await fixture.sign('alice')), (c) => c.close());
     const events: Envelope[] = [];
-    alice.trpc.channel.subscribe.subscribe({ channel: 'chat:room' }, { onData: (item) => events.push(item.data) });
+    alice.trpc.channel.subscribe.subscribe(
+      { channel: 'chat:room' },
+      { onData: (item) => events.push(item.data) },
+    );
     await until(() => presenceChanges(events).length === 1);
     await alice.trpc.channel.setPresence.mutate({ channel: 'chat:room', meta: { typing: true } });
     await until(() => presenceChanges(events).some((c) => c.action === 'update'));
     const { members } = await alice.trpc.channel.presence.query({ channel: 'chat:room' });
     expect(members[0]?.meta).toEqual({ typing: true });
-    const outsider = await alice.trpc.channel.setPresence.mutate({ channel: 'chat:elsewhere', meta: {} }).catch((e) => e);
+    const outsider = await alice.trpc.channel.setPresence
+      .mutate({ channel: 'chat:elsewhere', meta: {} })
+      .catch((e) => e);
     expect(outsider.data).toMatchObject({ code: 'BAD_REQUEST' });
   });
 
   it('removes a connection that died without a close frame once the heartbeat times out', async () => {
-    const fixture = track(await startTestServer({ heartbeatIntervalMs: 50, heartbeatTimeoutMs: 100 }), (f) => f.close());
+    const fixture = track(await startTestServer({ heartbeatIntervalMs: 50, heartbeatTimeoutMs: 100 }), (f) =>
+      f.close(),
+    );
     const alice = track(connectTrpc(fixture.wsUrl, await fixture.sign('alice')), (c) => c.close());
     const events: Envelope[] = [];
-    alice.trpc.channel.subscribe.subscribe({ channel: 'chat:room' }, { onData: (item) => events.push(item.data) });
+    alice.trpc.channel.subscribe.subscribe(
+      { channel: 'chat:room' },
+      { onData: (item) => events.push(item.data) },
+    );
     await until(() => presenceChanges(events).length === 1);
     const ghost = await connectRaw(fixture.wsUrl, await fixture.sign('ghost'));
     subscribeRaw(ghost, 'chat:room');
     await until(() => presenceChanges(events).some((c) => c.userId === 'ghost'));
     // The peer vanishes without a FIN or close frame: it simply stops reading (and so stops ponging).
     (ghost as unknown as { _socket: import('node:net').Socket })._socket.pause();
-    await until(() => presenceChanges(events).some((c) => c.action === 'leave' && c.userId === 'ghost'), 5000, 'ghost leave');
+    await until(
+      () => presenceChanges(events).some((c) => c.action === 'leave' && c.userId === 'ghost'),
+      5000,
+      'ghost leave',
+    );
     expect(fixture.server.registry.byUser('ghost')).toEqual([]);
     expect(fixture.server.registry.byUser('alice')).toHaveLength(1);
     ghost.terminate();

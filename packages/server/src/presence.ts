@@ -1,4 +1,10 @@
-import { type Envelope, type PresenceChange, type PresenceMember, type PresenceMeta, SystemEventType } from '@switchboard/protocol';
+import {
+  type Envelope,
+  type PresenceChange,
+  type PresenceMember,
+  type PresenceMeta,
+  SystemEventType,
+} from '@switchboard/protocol';
 import type { Logger } from 'pino';
 import type { Broker } from './broker/broker.ts';
 import type { Connection } from './registry.ts';

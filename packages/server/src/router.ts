@@ -58,12 +58,16 @@ export function initSwitchboard() {
   const channelRouter = t.router({
     subscribe: procedure
       .input(subscribeInputSchema)
-      .subscription(({ ctx, input }) => withDomainErrors(() => ctx.switchboard.channels.subscribe(ctx, input))),
+      .subscription(({ ctx, input }) =>
+        withDomainErrors(() => ctx.switchboard.channels.subscribe(ctx, input)),
+      ),
     publish: procedure
       .input(publishInputSchema)
       .mutation(({ ctx, input }) => withDomainErrors(() => ctx.switchboard.channels.publish(ctx, input))),
     presence: procedure.input(presenceInputSchema).query(({ ctx, input }) =>
-      withDomainErrors(async () => ({ members: await ctx.switchboard.channels.presence(ctx, input.channel) })),
+      withDomainErrors(async () => ({
+        members: await ctx.switchboard.channels.presence(ctx, input.channel),
+      })),
     ),
     setPresence: procedure
       .input(setPresenceInputSchema)

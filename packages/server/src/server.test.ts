@@ -1,6 +1,6 @@
 import type { Envelope } from '@switchboard/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type TestServer, connectTrpc, startTestServer, until } from './__tests__/testServer.ts';
+import { connectTrpc, startTestServer, type TestServer, until } from './__tests__/testServer.ts';
 
 let fixture: TestServer | undefined;
 const cleanups: (() => unknown)[] = [];
@@ -28,9 +28,19 @@ describe('createSwitchboardServer', () => {
     });
     await started;
     await until(() => fixture!.server.metrics.stats.subscriptions === 1);
-    const { id } = await alice.trpc.channel.publish.mutate({ channel: 'chat:room-1', type: 'message', payload: { text: 'hi' } });
+    const { id } = await alice.trpc.channel.publish.mutate({
+      channel: 'chat:room-1',
+      type: 'message',
+      payload: { text: 'hi' },
+    });
     await until(() => received.some((e) => e.type === 'message'));
     const message = received.find((e) => e.type === 'message')!;
-    expect(message).toMatchObject({ id, type: 'message', channel: 'chat:room-1', payload: { text: 'hi' }, sender: { userId: 'alice' } });
+    expect(message).toMatchObject({
+      id,
+      type: 'message',
+      channel: 'chat:room-1',
+      payload: { text: 'hi' },
+      sender: { userId: 'alice' },
+    });
   });
 });

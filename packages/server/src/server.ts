@@ -1,7 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { type IncomingMessage, type Server, createServer } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { CloseCode, ErrorCode, SwitchboardError, createChannelCatalog, type PublishOutput } from '@switchboard/protocol';
+import {
+  CloseCode,
+  createChannelCatalog,
+  ErrorCode,
+  type PublishOutput,
+  SwitchboardError,
+} from '@switchboard/protocol';
 import { WebSocketServer } from 'ws';
 import { type AuthUser, createTokenVerifier } from './auth.ts';
 import type { Broker } from './broker/broker.ts';
@@ -12,10 +18,10 @@ import { handleConnection } from './connection.ts';
 import { createFanout } from './fanout.ts';
 import { startHeartbeat } from './heartbeat.ts';
 import { createDefaultLogger, redactUrl } from './logger.ts';
-import { type Metrics, createMetrics } from './metrics.ts';
-import { type ServerOptions, resolveServerOptions } from './options.ts';
+import { createMetrics, type Metrics } from './metrics.ts';
+import { resolveServerOptions, type ServerOptions } from './options.ts';
 import { createPresence } from './presence.ts';
-import { type Registry, createRegistry } from './registry.ts';
+import { createRegistry, type Registry } from './registry.ts';
 import type { SwitchboardServices } from './router.ts';
 import { drainConnections } from './shutdown.ts';
 import { createUpgradeHandler } from './upgrade.ts';
@@ -57,7 +63,10 @@ export function createSwitchboardServer(serverOptions: ServerOptions): Switchboa
   const presence = createPresence(broker, logger);
   const fanout = createFanout(broker, stats);
   const channels = createChannelService({
-    access: createChannelAccess(catalog, { canSubscribe: options.canSubscribe, canPublish: options.canPublish }),
+    access: createChannelAccess(catalog, {
+      canSubscribe: options.canSubscribe,
+      canPublish: options.canPublish,
+    }),
     broker,
     presence,
     registry,
@@ -74,7 +83,8 @@ export function createSwitchboardServer(serverOptions: ServerOptions): Switchboa
     instanceId,
     async refreshToken(connectionId, token) {
       const connection = registry.get(connectionId);
-      if (!verifyToken || !connection) throw new SwitchboardError(ErrorCode.BAD_REQUEST, 'token refresh is not available');
+      if (!verifyToken || !connection)
+        throw new SwitchboardError(ErrorCode.BAD_REQUEST, 'token refresh is not available');
       let user: AuthUser;
       try {
         user = await verifyToken(token);
@@ -116,13 +126,21 @@ export function createSwitchboardServer(serverOptions: ServerOptions): Switchboa
         registry.remove(closed.id);
         stats.connections = registry.size;
         metrics.closes.inc({ code: String(code) });
-        logger.info({ connectionId: closed.id, userId: closed.user.userId, code, reason }, 'connection closed');
+        logger.info(
+          { connectionId: closed.id, userId: closed.user.userId, code, reason },
+          'connection closed',
+        );
       },
     });
     registry.add(connection);
     stats.connections = registry.size;
     logger.info(
-      { connectionId: connection.id, userId: user.userId, url: redactUrl(req.url), ip: req.socket.remoteAddress },
+      {
+        connectionId: connection.id,
+        userId: user.userId,
+        url: redactUrl(req.url),
+        ip: req.socket.remoteAddress,
+      },
       'connection opened',
     );
   }
@@ -148,7 +166,10 @@ export function createSwitchboardServer(serverOptions: ServerOptions): Switchboa
       broker.presence.refresh(ids).catch((err) => logger.warn({ err }, 'presence refresh failed'));
     },
     onDead: (connection) =>
-      logger.info({ connectionId: connection.id, userId: connection.user.userId }, 'heartbeat timeout: terminating'),
+      logger.info(
+        { connectionId: connection.id, userId: connection.user.userId },
+        'heartbeat timeout: terminating',
+      ),
   });
   const sweep = setInterval(() => {
     for (const stale of registry.sweep()) stale.dispose();

@@ -13,7 +13,11 @@ const CLOSE_HANDSHAKE_GRACE_MS = 1000;
  * 3. close the rest with 1001, destroying any that ignore the close handshake;
  * resolves only when every socket is gone.
  */
-export async function drainConnections(registry: Registry, drainTimeoutMs: number, logger: Logger): Promise<void> {
+export async function drainConnections(
+  registry: Registry,
+  drainTimeoutMs: number,
+  logger: Logger,
+): Promise<void> {
   const open = () => [...registry.all()];
   logger.info({ connections: registry.size }, 'draining connections');
   for (const connection of open()) connection.send(RECONNECT_NOTIFICATION);

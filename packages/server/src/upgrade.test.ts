@@ -1,8 +1,8 @@
 import { UpgradeStatus } from '@switchboard/protocol';
-import { SignJWT, base64url } from 'jose';
+import { base64url, SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { useCleanup } from './__tests__/lifecycle.ts';
-import { TEST_SECRET, closeOf, connectRaw, startTestServer, upgradeStatusOf } from './__tests__/testServer.ts';
+import { closeOf, connectRaw, startTestServer, upgradeStatusOf } from './__tests__/testServer.ts';
 
 const track = useCleanup();
 const server = (overrides = {}) => startTestServer(overrides).then((s) => track(s, (f) => f.close()));
@@ -31,8 +31,15 @@ describe('upgrade', () => {
 
   it.each([
     ['missing', async () => ''],
-    ['expired', async (sign: (id: string, o?: object) => Promise<string>) => sign('alice', { expiresInSec: -60 })],
-    ['badly signed', async (sign: (id: string, o?: object) => Promise<string>) => sign('alice', { secret: 'another-secret-xxxxxxxxxxxxxxxx' })],
+    [
+      'expired',
+      async (sign: (id: string, o?: object) => Promise<string>) => sign('alice', { expiresInSec: -60 }),
+    ],
+    [
+      'badly signed',
+      async (sign: (id: string, o?: object) => Promise<string>) =>
+        sign('alice', { secret: 'another-secret-xxxxxxxxxxxxxxxx' }),
+    ],
     ['alg:none', async () => unsignedToken({ sub: 'alice', exp: Math.floor(Date.now() / 1000) + 60 })],
     ['garbage', async () => 'not.a.jwt'],
   ])('answers HTTP 401 without upgrading for a %s token', async (_, makeToken) => {
@@ -72,11 +79,17 @@ describe('upgrade', () => {
   it('refuses a cross-site Origin by default, even with a valid cookie (CSWSH)', async () => {
     const fixture = await server();
     const token = await fixture.sign('alice');
-    expect(await upgradeStatusOf(fixture.wsUrl, { origin: 'https://evil.example.com', cookie: `sb_token=${token}` })).toBe(
-      UpgradeStatus.FORBIDDEN,
-    );
+    expect(
+      await upgradeStatusOf(fixture.wsUrl, {
+        origin: 'https://evil.example.com',
+        cookie: `sb_token=${token}`,
+      }),
+    ).toBe(UpgradeStatus.FORBIDDEN);
     const { default: WebSocket } = await import('ws');
-    const sameOrigin = new WebSocket(fixture.wsUrl, { origin: `http://127.0.0.1:${fixture.port}`, headers: { cookie: `sb_token=${token}` } });
+    const sameOrigin = new WebSocket(fixture.wsUrl, {
+      origin: `http://127.0.0.1:${fixture.port}`,
+      headers: { cookie: `sb_token=${token}` },
+    });
     await new Promise((resolve, reject) => {
       sameOrigin.once('open', resolve);
       sameOrigin.once('error', reject);
@@ -98,6 +111,8 @@ describe('upgrade', () => {
 
   it('answers 404 for upgrades outside the WebSocket path', async () => {
     const fixture = await server();
-    expect(await upgradeStatusOf(`ws://127.0.0.1:${fixture.port}/elsewhere?token=${await fixture.sign('a')}`)).toBe(404);
+    expect(
+      await upgradeStatusOf(`ws://127.0.0.1:${fixture.port}/elsewhere?token=${await fixture.sign('a')}`),
+    ).toBe(404);
   });
 });

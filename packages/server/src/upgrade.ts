@@ -3,7 +3,7 @@ import type { Duplex } from 'node:stream';
 import { UpgradeStatus } from '@switchboard/protocol';
 import type { Logger } from 'pino';
 import type { WebSocket, WebSocketServer } from 'ws';
-import { type AuthUser, type TokenVerifier, extractToken } from './auth.ts';
+import { type AuthUser, extractToken, type TokenVerifier } from './auth.ts';
 import { redactUrl } from './logger.ts';
 import type { Metrics } from './metrics.ts';
 import type { ResolvedServerOptions } from './options.ts';

@@ -26,7 +26,11 @@ export const connectionParamsMessageSchema = z.object({
   data: z.record(z.string(), z.string()).nullable().optional(),
 });
 
-export const inboundMessageSchema = z.union([requestMessageSchema, stopMessageSchema, connectionParamsMessageSchema]);
+export const inboundMessageSchema = z.union([
+  requestMessageSchema,
+  stopMessageSchema,
+  connectionParamsMessageSchema,
+]);
 export type RequestMessage = z.infer<typeof requestMessageSchema>;
 export type InboundMessage = z.infer<typeof inboundMessageSchema>;
 

@@ -9,9 +9,9 @@ import { SignJWT } from 'jose';
 import pino from 'pino';
 import WebSocket from 'ws';
 import { z } from 'zod';
-import { initSwitchboard } from '../router.ts';
-import { type SwitchboardServer, createSwitchboardServer } from '../server.ts';
 import type { ServerOptions } from '../options.ts';
+import { initSwitchboard } from '../router.ts';
+import { createSwitchboardServer, type SwitchboardServer } from '../server.ts';
 
 export const TEST_SECRET = 'test-secret-0123456789abcdef0123456789';
 
@@ -34,7 +34,9 @@ export const testRouter = router({
   channel: channelRouter,
   auth: authRouter,
   whoami: procedure.query(({ ctx }) => ({ userId: ctx.user.userId, name: ctx.user.name })),
-  ticks: procedure.input(z.object({ count: z.number().int().max(100) })).subscription(async function* ({ input }) {
+  ticks: procedure.input(z.object({ count: z.number().int().max(100) })).subscription(async function* ({
+    input,
+  }) {
     for (let i = 0; i < input.count; i++) yield i;
   }),
 });
@@ -94,7 +96,9 @@ export function connectRaw(url: string, token: string): Promise<WebSocket> {
 
 /** Resolves with the close code and reason the client received. */
 export function closeOf(socket: WebSocket): Promise<{ code: number; reason: string }> {
-  return new Promise((resolve) => socket.once('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+  return new Promise((resolve) =>
+    socket.once('close', (code, reason) => resolve({ code, reason: reason.toString() })),
+  );
 }
 
 /** Resolves with the HTTP status of a refused upgrade (the socket never opens). */

@@ -3,8 +3,17 @@ import { compareEventIds, formatEventId, newEpoch, parseEventId } from './eventI
 
 describe('event ids', () => {
   it('round-trips memory and Redis stream positions', () => {
-    expect(parseEventId(formatEventId('abc', 12))).toMatchObject({ epoch: 'abc', major: 12, minor: 0, position: '12' });
-    expect(parseEventId('abc:1700000000000-3')).toMatchObject({ major: 1700000000000, minor: 3, position: '1700000000000-3' });
+    expect(parseEventId(formatEventId('abc', 12))).toMatchObject({
+      epoch: 'abc',
+      major: 12,
+      minor: 0,
+      position: '12',
+    });
+    expect(parseEventId('abc:1700000000000-3')).toMatchObject({
+      major: 1700000000000,
+      minor: 3,
+      position: '1700000000000-3',
+    });
   });
 
   it('orders by position', () => {
@@ -14,7 +23,8 @@ describe('event ids', () => {
   });
 
   it('rejects ids it did not issue', () => {
-    for (const id of ['', 'nocolon', 'UPPER:1', 'e:-1', 'e:1-2-3', `${'a'.repeat(17)}:1`]) expect(parseEventId(id)).toBeNull();
+    for (const id of ['', 'nocolon', 'UPPER:1', 'e:-1', 'e:1-2-3', `${'a'.repeat(17)}:1`])
+      expect(parseEventId(id)).toBeNull();
   });
 
   it('makes 8-character epochs', () => {

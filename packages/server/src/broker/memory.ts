@@ -84,7 +84,10 @@ export function createMemoryBroker(options: MemoryBrokerOptions = {}): Broker {
       const count = stream?.count ?? 0;
       const oldest = Math.max(0, count - historySize);
       if ('last' in query) {
-        return { recovered: true, events: stream ? storedSince(stream, Math.max(oldest, count - query.last)) : [] };
+        return {
+          recovered: true,
+          events: stream ? storedSince(stream, Math.max(oldest, count - query.last)) : [],
+        };
       }
       const parsed = parseEventId(query.after);
       if (!parsed || !/^\d+$/.test(parsed.position)) return { recovered: false, reason: 'unknown-id' };

@@ -43,7 +43,10 @@ export function createMemoryPresence(): PresenceStore {
       const entry = channels.get(channel)?.get(connectionId);
       if (!entry) return null;
       entry.meta = meta;
-      const change: PresenceChange = { action: 'update', member: memberOf(channels.get(channel)!, entry.userId, entry) };
+      const change: PresenceChange = {
+        action: 'update',
+        member: memberOf(channels.get(channel)!, entry.userId, entry),
+      };
       return change;
     },
     async list(channel) {

@@ -1,0 +1,105 @@
+import type { ChannelEvent } from '@switchboard/protocol';
+import { chatChannel } from '@switchboard/protocol/demo';
+import { useChannel, usePresence, useSwitchboard } from '@switchboard/react';
+import { useCallback, useReducer } from 'react';
+import type { Session } from '../shell/index.ts';
+import { emptyMessageLog, messageLogReducer } from './messageLog.ts';
+import { newCorrelationId } from './newCorrelationId.ts';
+import { useTyping } from './useTyping.ts';
+
+/** Stored messages replayed when entering a room. */
+export const HISTORY_ON_ENTER = 100;
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : 'send failed';
+}
+
+/**
+ * Everything the room view needs: messages (history, live, and optimistic local sends), presence, typing
+ * indicators and the subscription status.
+ */
+export function useChatRoom(room: string, session: Session) {
+  const client = useSwitchboard();
+  const channelName = chatChannel.name(room);
+  const [log, dispatch] = useReducer(messageLogReducer, emptyMessageLog);
+
+  const publishTyping = useCallback(
+    (typing: boolean) => client.channel(chatChannel, room).publish('typing', { typing }),
+    [client, room],
+  );
+  const typing = useTyping(session.userId, publishTyping);
+  const { onTypingEvent } = typing;
+
+  const onEvent = useCallback(
+    (event: ChannelEvent<typeof chatChannel>) => {
+      const sender = event.sender ?? { userId: 'server', name: 'server' };
+      if (event.type === 'typing') {
+        onTypingEvent(sender, event.payload.typing);
+        return;
+      }
+      // Only stored events have an id; dedupe and reconciliation both key on it.
+      if (event.id === undefined) return;
+      // A message ends its author's typing indicator at once.
+      onTypingEvent(sender, false);
+      dispatch({
+        type: 'received',
+        id: event.id,
+        text: event.payload.text,
+        sender,
+        ts: event.ts ?? Date.now(),
+        correlationId: event.correlationId,
+      });
+    },
+    [onTypingEvent],
+  );
+
+  const { status, gap } = useChannel(chatChannel, room, { replay: HISTORY_ON_ENTER, maxEvents: 0, onEvent });
+  const members = usePresence(chatChannel, room);
+
+  const publishMessage = useCallback(
+    (correlationId: string, text: string) => {
+      // Straight to the procedure: the correlation id rides on the event, so the echo finds its local copy
+      // even when it arrives before the acknowledgement.
+      client.trpc.channel.publish
+        .mutate({ channel: channelName, type: 'message', payload: { text }, correlationId })
+        .then(
+          (result) => {
+            if (result.id) dispatch({ type: 'sendAcked', correlationId, id: result.id });
+          },
+          (error: unknown) => dispatch({ type: 'sendFailed', correlationId, error: errorMessage(error) }),
+        );
+    },
+    [client, channelName],
+  );
+
+  const send = useCallback(
+    (text: string) => {
+      const correlationId = newCorrelationId();
+      dispatch({ type: 'sendStarted', correlationId, text, sender: { userId: session.userId, name: session.name } });
+      typing.onDraftSent();
+      publishMessage(correlationId, text);
+    },
+    [publishMessage, session, typing.onDraftSent],
+  );
+
+  const retry = useCallback(
+    (correlationId: string) => {
+      const message = log.messages.find((m) => m.correlationId === correlationId);
+      if (!message) return;
+      dispatch({ type: 'retryStarted', correlationId });
+      publishMessage(correlationId, message.text);
+    },
+    [log.messages, publishMessage],
+  );
+
+  return {
+    messages: log.messages,
+    members,
+    status,
+    gap,
+    typingNames: typing.typingNames,
+    onDraftChange: typing.onDraftChange,
+    send,
+    retry,
+  };
+}

@@ -1,0 +1,3 @@
+import { demoAppConfig } from './src/shell/viteConfig.ts';
+
+export default demoAppConfig('chat');
