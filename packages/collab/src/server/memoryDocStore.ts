@@ -60,7 +60,7 @@ export function createMemoryDocStore(options: DocStoreOptions = {}): DocStore {
       doc.ops.push(op);
       doc.opIds.set(op.opId, op.version);
       if (op.version % snapshotEvery === 0) snapshotAndTrim(doc, op.version, textAfter);
-      for (const listener of doc.listeners) listener.onOp(op);
+      for (const listener of doc.listeners) deliver(listener, op);
       return { status: 'committed', version: op.version };
     },
 
@@ -80,4 +80,12 @@ export function createMemoryDocStore(options: DocStoreOptions = {}): DocStore {
       for (const doc of docs.values()) doc.listeners.clear();
     },
   };
+}
+
+function deliver(listener: DocStoreListener, op: CommittedOp): void {
+  try {
+    listener.onOp(op);
+  } catch {
+    // The op is committed whatever a listener does: its failure must not turn into a failed commit.
+  }
 }
