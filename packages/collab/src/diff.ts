@@ -36,5 +36,9 @@ export function diffToOp(oldText: string, newText: string, cursorUtf16?: number)
 
   const deleted = oldText.slice(prefix, oldText.length - suffix);
   const inserted = next.slice(prefix, next.length - suffix);
-  return textType.normalize([codePointLength(oldText.slice(0, prefix)), { d: codePointLength(deleted) }, inserted]);
+  return textType.normalize([
+    codePointLength(oldText.slice(0, prefix)),
+    { d: codePointLength(deleted) },
+    inserted,
+  ]);
 }

@@ -11,18 +11,18 @@
  * // after a reconnect: resubscribe from ot.version, then ot.reconnected()
  * ```
  */
+
+export type { CommittedOp } from '@switchboard/protocol/demo';
+export type { TextOp, TextOpComponent } from 'ot-text-unicode';
+export { type as textType } from 'ot-text-unicode';
+export type { Selection } from './cursor.ts';
 export { transformCursor, transformSelection, transformUtf16Offset } from './cursor.ts';
 export { diffToOp } from './diff.ts';
 export { applyChecked, findOpProblem } from './opCheck.ts';
 export { createRandomOpId } from './opId.ts';
 export { fitsSubmitLimits, splitOpForSubmit } from './opLimits.ts';
+export type { OtClientOptions, SubmitOp, TextChange } from './options.ts';
+export type { OtClient, OtClientSnapshot, OtClientStatus, ReceiveResult } from './otClient.ts';
 export { createOtClient } from './otClient.ts';
 export { codePointLength, codePointsToUtf16, toWellFormed, utf16ToCodePoints } from './positions.ts';
 export { normalizeOp } from './textOp.ts';
-export { type as textType } from 'ot-text-unicode';
-
-export type { Selection } from './cursor.ts';
-export type { OtClient, OtClientSnapshot, OtClientStatus, ReceiveResult } from './otClient.ts';
-export type { OtClientOptions, SubmitOp, TextChange } from './options.ts';
-export type { TextOp, TextOpComponent } from 'ot-text-unicode';
-export type { CommittedOp } from '@switchboard/protocol/demo';

@@ -3,7 +3,7 @@ import { type TextOp, type as textType } from 'ot-text-unicode';
 import { diffToOp } from './diff.ts';
 import { applyChecked } from './opCheck.ts';
 import { splitOpForSubmit } from './opLimits.ts';
-import { type OtClientOptions, type TextChange, resolveOtClientOptions } from './options.ts';
+import { type OtClientOptions, resolveOtClientOptions, type TextChange } from './options.ts';
 import { normalizeOp } from './textOp.ts';
 
 /**

@@ -5,5 +5,7 @@ import { type TextOp, type as textType } from 'ot-text-unicode';
  * objects, so it runs on a copy here.
  */
 export function normalizeOp(op: TextOp): TextOp {
-  return textType.normalize(op.map((component) => (typeof component === 'object' ? { d: component.d } : component)));
+  return textType.normalize(
+    op.map((component) => (typeof component === 'object' ? { d: component.d } : component)),
+  );
 }

@@ -1,11 +1,11 @@
 import { ErrorCode, SwitchboardError } from '@switchboard/protocol';
 import { type CommittedOp, docIdSchema } from '@switchboard/protocol/demo';
+import { badRequest, fromStore } from './errors.ts';
 import { createKeyedLock } from './keyedLock.ts';
 import { type OpsInput, streamOps } from './opsStream.ts';
 import { type CollabServiceOptions, resolveCollabServiceOptions } from './options.ts';
 import { replayLog } from './replayLog.ts';
 import { type SubmitInput, submitOp } from './submitOp.ts';
-import { badRequest, fromStore } from './errors.ts';
 
 /** The server half of collaborative editing, behind the `collab.open`, `collab.submit` and `collab.ops` procedures. */
 export interface CollabService {

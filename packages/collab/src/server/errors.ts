@@ -1,4 +1,4 @@
-import { ErrorCode, SwitchboardError, isSwitchboardError } from '@switchboard/protocol';
+import { ErrorCode, isSwitchboardError, SwitchboardError } from '@switchboard/protocol';
 
 /** The client sent something the document cannot take: resending it will not help. */
 export function badRequest(message: string): SwitchboardError {

@@ -10,11 +10,9 @@
  * ops: async function* ({ input, signal }) { yield* collab.ops({ ...input, signal }) },
  * ```
  */
-export { createCollabService } from './collabService.ts';
-export { createMemoryDocStore } from './memoryDocStore.ts';
-export { createRedisDocStore } from './redisDocStore.ts';
 
 export type { CollabService } from './collabService.ts';
+export { createCollabService } from './collabService.ts';
 export type {
   CommitResult,
   DocLog,
@@ -23,6 +21,8 @@ export type {
   DocStoreListener,
   OpRange,
 } from './docStore.ts';
+export { createMemoryDocStore } from './memoryDocStore.ts';
 export type { OpsInput } from './opsStream.ts';
 export type { CollabServiceOptions, DocStoreOptions, RedisDocStoreOptions } from './options.ts';
+export { createRedisDocStore } from './redisDocStore.ts';
 export type { SubmitInput } from './submitOp.ts';

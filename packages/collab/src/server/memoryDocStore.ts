@@ -21,7 +21,13 @@ export function createMemoryDocStore(options: DocStoreOptions = {}): DocStore {
   function docOf(docId: string): MemoryDoc {
     let doc = docs.get(docId);
     if (!doc) {
-      doc = { snapshot: { version: 0, text: '' }, baseVersion: 0, ops: [], opIds: new Map(), listeners: new Set() };
+      doc = {
+        snapshot: { version: 0, text: '' },
+        baseVersion: 0,
+        ops: [],
+        opIds: new Map(),
+        listeners: new Set(),
+      };
       docs.set(docId, doc);
     }
     return doc;

@@ -57,7 +57,8 @@ export async function* streamOps(
     }
     let last = fromVersion;
     const fromLog = (range: OpRange) => {
-      if (last < range.baseVersion) throw badRequest(`version ${last} is no longer in the op log: reopen the document`);
+      if (last < range.baseVersion)
+        throw badRequest(`version ${last} is no longer in the op log: reopen the document`);
       return range.ops.filter((op) => op.version > last);
     };
 

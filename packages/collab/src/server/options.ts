@@ -53,7 +53,8 @@ export function resolveDocStoreOptions(options: DocStoreOptions = {}): Required<
 }
 
 export function resolveCollabServiceOptions(options: CollabServiceOptions): Required<CollabServiceOptions> {
-  if (!options.store) throw new TypeError('store is required: pass createMemoryDocStore() or createRedisDocStore()');
+  if (!options.store)
+    throw new TypeError('store is required: pass createMemoryDocStore() or createRedisDocStore()');
   const resolved = {
     store: options.store,
     maxCommitAttempts: options.maxCommitAttempts ?? collabServiceDefaults.maxCommitAttempts,

@@ -6,7 +6,12 @@ import { runScript, scripts } from './redisScripts.ts';
 
 function keysOf(docId: string) {
   const tag = `collab:{${docId}}`;
-  return { ops: `${tag}:ops`, snapshot: `${tag}:snapshot`, opIds: `${tag}:opids`, channel: `${tag}:committed` };
+  return {
+    ops: `${tag}:ops`,
+    snapshot: `${tag}:snapshot`,
+    opIds: `${tag}:opids`,
+    channel: `${tag}:committed`,
+  };
 }
 
 /**
@@ -61,12 +66,12 @@ export function createRedisDocStore(options: RedisDocStoreOptions): DocStore {
   return {
     async load(docId): Promise<DocLog> {
       const keys = keysOf(docId);
-      const [version, text, base, entries] = (await runScript(redis, scripts.load, [keys.ops, keys.snapshot], [])) as [
-        string,
-        string,
-        string,
-        string[],
-      ];
+      const [version, text, base, entries] = (await runScript(
+        redis,
+        scripts.load,
+        [keys.ops, keys.snapshot],
+        [],
+      )) as [string, string, string, string[]];
       return {
         snapshot: { version: Number(version), text },
         baseVersion: Number(base),
@@ -92,7 +97,15 @@ export function createRedisDocStore(options: RedisDocStoreOptions): DocStore {
         redis,
         scripts.commit,
         [keys.ops, keys.snapshot, keys.opIds],
-        [op.version - 1, op.opId, JSON.stringify(op), keys.channel, isSnapshot ? '1' : '0', isSnapshot ? textAfter : '', retainOps],
+        [
+          op.version - 1,
+          op.opId,
+          JSON.stringify(op),
+          keys.channel,
+          isSnapshot ? '1' : '0',
+          isSnapshot ? textAfter : '',
+          retainOps,
+        ],
       )) as ['committed' | 'duplicate' | 'conflict', number];
       return status === 'conflict' ? { status, headVersion: version } : { status, version };
     },

@@ -38,7 +38,8 @@ export async function submitOp(store: DocStore, input: SubmitInput, maxCommitAtt
   const log = await fromStore(store.load(docId));
   let { version: head, text } = replayLog(log);
   if (version > head) throw badRequest(`version ${version} is ahead of the document (at ${head})`);
-  if (version < log.baseVersion) throw badRequest(`version ${version} is no longer in the op log: reopen the document`);
+  if (version < log.baseVersion)
+    throw badRequest(`version ${version} is no longer in the op log: reopen the document`);
   let op = transformAgainst(normalizeOp(parsed.data.op), log.ops, version);
 
   for (let attempt = 1; attempt <= maxCommitAttempts; attempt++) {
