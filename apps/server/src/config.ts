@@ -24,6 +24,12 @@ export interface DemoConfig {
   heartbeatTimeoutMs: number | undefined;
   /** `MAX_CONNECTIONS`. @default 10000 */
   maxConnections: number | undefined;
+  /** `RATE_LIMIT_PER_SECOND`: sustained inbound messages per connection. @default 50 */
+  rateLimitPerSecond: number | undefined;
+  /** `RATE_LIMIT_BURST`: burst of the per-connection token bucket. @default 100 */
+  rateLimitBurst: number | undefined;
+  /** `PRESENCE_TTL_MS` (Redis broker): members of an instance that stopped refreshing expire after this. @default 30000 */
+  presenceTtlMs: number | undefined;
   /** `APPS_DIR`: where the built apps live (`<dir>/<app>/dist`). @default the repo's `apps/` folder */
   appsDir: string | undefined;
 }
@@ -52,6 +58,9 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): DemoConfig {
     heartbeatIntervalMs: number('HEARTBEAT_INTERVAL_MS'),
     heartbeatTimeoutMs: number('HEARTBEAT_TIMEOUT_MS'),
     maxConnections: number('MAX_CONNECTIONS'),
+    rateLimitPerSecond: number('RATE_LIMIT_PER_SECOND'),
+    rateLimitBurst: number('RATE_LIMIT_BURST'),
+    presenceTtlMs: number('PRESENCE_TTL_MS'),
     appsDir: env.APPS_DIR || undefined,
   };
 }

@@ -66,7 +66,7 @@ describe('demo server HTTP', () => {
   it('refuses a non-JSON body with 400', async () => {
     const response = await login(undefined, 'name=alice');
     expect(response.status).toBe(400);
-    expect((await response.json()).error).toMatch(/JSON/);
+    expect(((await response.json()) as { error: string }).error).toMatch(/JSON/);
   });
 
   it('answers 401 on /auth/check without valid credentials', async () => {

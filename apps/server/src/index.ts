@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { demoChannels } from '@switchboard/protocol/demo';
 import {
@@ -27,11 +28,18 @@ export interface DemoServer {
 
 const DEFAULT_APPS_DIR = fileURLToPath(new URL('../../', import.meta.url));
 
-async function createBroker(config: DemoConfig, logger: Logger): Promise<Broker | undefined> {
+async function createBroker(config: DemoConfig, logger: Logger, instanceId: string): Promise<Broker | undefined> {
   if (!config.redisUrl) return undefined;
   // Loaded only when asked for, so in-memory users never load ioredis.
   const { createRedisBroker } = await import('@switchboard/server/redis');
-  return createRedisBroker({ url: config.redisUrl, cluster: config.redisCluster, logger });
+  return createRedisBroker({
+    url: config.redisUrl,
+    cluster: config.redisCluster,
+    logger,
+    instanceId,
+    presenceTtlMs: config.presenceTtlMs,
+    presenceSweepIntervalMs: config.presenceTtlMs === undefined ? undefined : Math.max(100, config.presenceTtlMs / 4),
+  });
 }
 
 /**
@@ -48,7 +56,8 @@ export async function startDemoServer(
   if (config.authSecretGenerated) {
     logger.warn('AUTH_SECRET is not set: using a random secret, so tokens die with this process');
   }
-  const broker = await createBroker(config, logger);
+  const instanceId = overrides.instanceId ?? randomUUID().slice(0, 8);
+  const broker = overrides.broker ?? (await createBroker(config, logger, instanceId));
   const jwt = { secret: config.authSecret, clockToleranceSec: serverDefaults.clockToleranceSec };
   let clusterStats: ClusterStats | undefined;
   let server: SwitchboardServer | undefined;
@@ -64,10 +73,13 @@ export async function startDemoServer(
     jwt: { secret: config.authSecret },
     broker,
     logger,
+    instanceId,
     allowedOrigins: config.allowedOrigins,
     heartbeatIntervalMs: config.heartbeatIntervalMs,
     heartbeatTimeoutMs: config.heartbeatTimeoutMs,
     maxConnections: config.maxConnections,
+    rateLimitPerSecond: config.rateLimitPerSecond,
+    rateLimitBurst: config.rateLimitBurst,
     onHttpRequest: createHttpRoutes({
       server: () => server!,
       verifyToken: createTokenVerifier(jwt),
@@ -87,7 +99,7 @@ export async function startDemoServer(
     async close() {
       await running.close();
       await clusterStats?.stop();
-      await broker?.close();
+      if (!overrides.broker) await broker?.close();
     },
   };
 }

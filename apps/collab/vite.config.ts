@@ -1,0 +1,3 @@
+import { demoAppConfig } from '../chat/src/shell/viteConfig.ts';
+
+export default demoAppConfig('collab');

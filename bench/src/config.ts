@@ -1,0 +1,90 @@
+/**
+ * Every size, count and duration of the benchmark, in one place. `BENCH_QUICK=1` selects the smoke-run
+ * figures (about a minute, one repetition, smaller counts); the full run keeps `pnpm bench` under 10 minutes
+ * on a 2-core machine.
+ */
+export interface BenchConfig {
+  /** True for the smoke run: figures are single samples, not medians. */
+  quick: boolean;
+  /** Repetitions per figure; the table shows the median. */
+  repetitions: number;
+  /** Subscribed idle connections per server for the memory figure (spread over `idleChannels`). */
+  idleConnections: number;
+  idleChannels: number;
+  /** One run at this many connections (per-process open-files limit here is 20,000); 0 skips it. */
+  bigIdleConnections: number;
+  /** Events per channel in the 100-channel burst (10,000 subscribers). */
+  wideBurstEventsPerChannel: number;
+  /** Subscribers on one channel for burst, sustained rate and latency. */
+  fanoutSubscribers: number;
+  /** Events published back to back in the one-channel burst. */
+  burstEvents: number;
+  /** Length of each fixed-rate step of the sustained-rate search, in ms. */
+  sustainedStepMs: number;
+  /** Steps of the sustained-rate search (bisection under the burst figure). */
+  sustainedSteps: number;
+  /** Fixed publish rate of the latency figure, per second. */
+  latencyPublishesPerSecond: number;
+  latencyDurationMs: number;
+  /** Subscribers split over two instances on Redis. */
+  redisSubscribers: number;
+  redisBurstEvents: number;
+  /** Clients of the reconnect storm, spread over `stormChannels`. */
+  stormClients: number;
+  stormChannels: number;
+  /** How long a reconnect storm may take before it counts as failed, in ms. */
+  stormTimeoutMs: number;
+  /** The whole run stops starting new scenarios after this, in ms (each scenario is bounded too). */
+  deadlineMs: number;
+}
+
+export const fullConfig: BenchConfig = {
+  quick: false,
+  repetitions: 3,
+  idleConnections: 10_000,
+  idleChannels: 100,
+  bigIdleConnections: 19_000,
+  wideBurstEventsPerChannel: 20,
+  fanoutSubscribers: 1_000,
+  burstEvents: 200,
+  sustainedStepMs: 2_000,
+  sustainedSteps: 4,
+  latencyPublishesPerSecond: 100,
+  latencyDurationMs: 3_000,
+  redisSubscribers: 1_000,
+  redisBurstEvents: 100,
+  stormClients: 5_000,
+  stormChannels: 50,
+  stormTimeoutMs: 60_000,
+  deadlineMs: 9 * 60_000,
+};
+
+export const quickConfig: BenchConfig = {
+  quick: true,
+  repetitions: 1,
+  idleConnections: 2_000,
+  idleChannels: 20,
+  bigIdleConnections: 0,
+  wideBurstEventsPerChannel: 10,
+  fanoutSubscribers: 500,
+  burstEvents: 60,
+  sustainedStepMs: 1_000,
+  sustainedSteps: 2,
+  latencyPublishesPerSecond: 100,
+  latencyDurationMs: 1_000,
+  redisSubscribers: 500,
+  redisBurstEvents: 40,
+  stormClients: 1_000,
+  stormChannels: 10,
+  stormTimeoutMs: 30_000,
+  deadlineMs: 2 * 60_000,
+};
+
+export function configFromEnv(env: NodeJS.ProcessEnv): BenchConfig {
+  return env.BENCH_QUICK === '1' || env.BENCH_QUICK === 'true' ? quickConfig : fullConfig;
+}
+
+/** Payload size the issue asks for (~100 bytes of JSON). */
+export const PAYLOAD_BYTES = 100;
+/** Shared JWT secret between the Switchboard servers and the load generator. */
+export const BENCH_SECRET = 'switchboard-bench-secret-not-for-production';
