@@ -1,21 +1,22 @@
 /**
- * Starts and stops the demo server as a real child process (`node --import tsx apps/server/src/main.ts`),
- * as `pnpm start` runs it, so the suite tests what users run. Node directly rather than `pnpm start`: one
+ * Starts and stops the demo server as a real child process (`node --import tsx src/main.ts` in apps/server,
+ * what `pnpm start` runs), so the suite tests what users run. Node directly rather than `pnpm start`: one
  * process, so killing its pid stops the server and leaves nothing behind.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { createWriteStream, existsSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, openSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 
 export const REPO_ROOT = join(import.meta.dirname, '..', '..');
 const SERVER_DIR = join(REPO_ROOT, 'apps', 'server');
 /** The apps the server serves; each must be built before the suite runs. */
 export const DEMO_APPS = ['chat', 'dashboard', 'collab'] as const;
 
-/** Longest wait for the server's "listening" log line, in ms. */
+/** Longest wait for a starting server to answer `/healthz`, in ms. */
 const START_TIMEOUT_MS = 30_000;
+/** How often a starting server is asked, in ms. */
+const HEALTH_POLL_MS = 100;
 /** Longest wait for a graceful stop before SIGKILL, in ms. */
 const STOP_TIMEOUT_MS = 10_000;
 
@@ -50,10 +51,12 @@ export async function findFreePort(): Promise<number> {
   });
 }
 
-/** Spawns the server and resolves with its pid once it logs that it listens. */
+/** Spawns the server and resolves with its pid once `/healthz` answers. */
 export async function startServerProcess(settings: DemoServerSettings): Promise<number> {
-  const log = createWriteStream(settings.logFile, { flags: 'a' });
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  // Output goes straight to a file, not a pipe: the server outlives the worker that restarts it, and a
+  // pipe whose reader is gone would fail its next log write.
+  const logFd = openSync(settings.logFile, 'a');
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: SERVER_DIR,
     env: {
       ...process.env,
@@ -65,32 +68,30 @@ export async function startServerProcess(settings: DemoServerSettings): Promise<
       HEARTBEAT_TIMEOUT_MS: '2000',
       LOG_LEVEL: 'info',
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['ignore', logFd, logFd],
   });
-  child.stderr?.pipe(log);
-  const lines = createInterface({ input: child.stdout! });
+  closeSync(logFd);
+  child.unref();
+  let exitCode: number | null | undefined;
+  child.once('exit', (code) => {
+    exitCode = code;
+  });
 
-  return new Promise<number>((resolve, reject) => {
-    const fail = (message: string) => {
-      clearTimeout(timer);
-      child.kill('SIGKILL');
-      reject(new Error(`${message}; server log: ${settings.logFile}`));
-    };
-    const timer = setTimeout(() => fail(`demo server did not listen within ${START_TIMEOUT_MS} ms`), START_TIMEOUT_MS);
-    child.once('exit', (code) => fail(`demo server exited early with code ${code}`));
-    lines.on('line', (line) => {
-      log.write(`${line}\n`);
-      if (line.includes('"msg":"listening"')) {
-        clearTimeout(timer);
-        child.removeAllListeners('exit');
-        // The pipes stay read (into the log) so a chatty server never blocks on a full pipe.
-        child.unref();
-        (child.stdout as unknown as { unref?: () => void }).unref?.();
-        (child.stderr as unknown as { unref?: () => void }).unref?.();
-        resolve(child.pid!);
-      }
-    });
-  });
+  const url = `http://127.0.0.1:${settings.port}/healthz`;
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    if (exitCode !== undefined) {
+      throw new Error(`demo server exited with code ${exitCode} while starting; log: ${settings.logFile}`);
+    }
+    const healthy = await fetch(url).then(
+      (response) => response.ok,
+      () => false,
+    );
+    if (healthy) return child.pid!;
+    await new Promise((resolve) => setTimeout(resolve, HEALTH_POLL_MS));
+  }
+  child.kill('SIGKILL');
+  throw new Error(`demo server did not answer ${url} within ${START_TIMEOUT_MS} ms; log: ${settings.logFile}`);
 }
 
 function isRunning(pid: number): boolean {

@@ -28,7 +28,11 @@ export interface DemoServer {
 
 const DEFAULT_APPS_DIR = fileURLToPath(new URL('../../', import.meta.url));
 
-async function createBroker(config: DemoConfig, logger: Logger, instanceId: string): Promise<Broker | undefined> {
+async function createBroker(
+  config: DemoConfig,
+  logger: Logger,
+  instanceId: string,
+): Promise<Broker | undefined> {
   if (!config.redisUrl) return undefined;
   // Loaded only when asked for, so in-memory users never load ioredis.
   const { createRedisBroker } = await import('@switchboard/server/redis');
@@ -38,7 +42,8 @@ async function createBroker(config: DemoConfig, logger: Logger, instanceId: stri
     logger,
     instanceId,
     presenceTtlMs: config.presenceTtlMs,
-    presenceSweepIntervalMs: config.presenceTtlMs === undefined ? undefined : Math.max(100, config.presenceTtlMs / 4),
+    presenceSweepIntervalMs:
+      config.presenceTtlMs === undefined ? undefined : Math.max(100, config.presenceTtlMs / 4),
   });
 }
 

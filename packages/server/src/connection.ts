@@ -15,6 +15,7 @@ import type { WebSocket } from 'ws';
 import type { AuthUser } from './auth.ts';
 import { closeWithError, connectionErrors, toTRPCError } from './errors.ts';
 import { type Fanout, isChannelStream } from './fanout.ts';
+import { writeTextFrame } from './frameWriter.ts';
 import { createTokenBucket } from './limits.ts';
 import type { ServerStats } from './metrics.ts';
 import type { ResolvedServerOptions } from './options.ts';
@@ -59,18 +60,30 @@ export function handleConnection(socket: WebSocket, user: AuthUser, deps: Connec
     lastSeenAt: Date.now(),
     channels: new Map(),
     send(frame) {
-      if (socket.readyState !== socket.OPEN) return false;
-      if (socket.bufferedAmount > options.slowConsumerBytes) {
-        fail(connectionErrors.slowConsumer());
-        return false;
-      }
+      if (!writable()) return false;
       socket.send(frame);
+      stats.messagesSent++;
+      return true;
+    },
+    sendParts(head, body) {
+      if (!writable()) return false;
+      writeTextFrame(socket, head, body);
       stats.messagesSent++;
       return true;
     },
     tokenRefreshed: () => armExpiry(),
     dispose: () => cleanup(CloseCode.GOING_AWAY, 'stale registry entry'),
   };
+  /** Every frame to a client passes here, so the slow-consumer check lives in one place. */
+  function writable(): boolean {
+    if (socket.readyState !== socket.OPEN) return false;
+    if (socket.bufferedAmount > options.slowConsumerBytes) {
+      fail(connectionErrors.slowConsumer());
+      return false;
+    }
+    return true;
+  }
+
   const log = logger.child({ connectionId: connection.id, userId: user.userId });
 
   function fail(error: SwitchboardError) {

@@ -30,10 +30,12 @@ export function isChannelStream(value: unknown): value is ChannelStream {
   return value instanceof ChannelStream;
 }
 
+const EMPTY = Buffer.alloc(0);
+
 /** One subscription of one connection to one channel. */
 interface Subscriber {
   readonly connection: Connection;
-  readonly prefix: string;
+  readonly prefix: Buffer;
   /** Events that arrived live while history was being sent; null once live. */
   buffer: BrokerEvent[] | null;
   /** Id of the last stored event sent (see `eventFrameTail`). */
@@ -65,7 +67,7 @@ export function createFanout(broker: Broker, stats: ServerStats): Fanout {
 
   function deliver(entry: ChannelEntry, event: BrokerEvent) {
     // Live subscribers of a channel almost always share one position, so one tail serves them all.
-    let tail = '';
+    let tail: Buffer = EMPTY;
     let tailPosition: string | undefined | null = null;
     for (const subscriber of entry.subscribers) {
       if (subscriber.buffer) {
@@ -77,7 +79,7 @@ export function createFanout(broker: Broker, stats: ServerStats): Fanout {
         tailPosition = subscriber.position;
         tail = eventFrameTail(event, tailPosition);
       }
-      subscriber.connection.send(subscriber.prefix + tail);
+      subscriber.connection.sendParts(subscriber.prefix, tail);
     }
   }
 
@@ -131,7 +133,7 @@ export function createFanout(broker: Broker, stats: ServerStats): Fanout {
       const send = (event: BrokerEvent) => {
         if (event.id !== undefined) subscriber.position = event.id;
         if (!subscriber.detached)
-          connection.send(subscriber.prefix + eventFrameTail(event, subscriber.position));
+          connection.sendParts(subscriber.prefix, eventFrameTail(event, subscriber.position));
       };
       try {
         await entry.ready;

@@ -14,7 +14,11 @@ import type { BrokerEvent } from './broker/broker.ts';
  * own id. Ephemeral and system events carry the subscriber's position, because `@trpc/client` overwrites
  * its resume id (`lastEventId`) with the `result.id` of every data frame, even one without an id.
  */
-export function eventFrameTail(event: BrokerEvent, position: string | undefined): string {
+export function eventFrameTail(event: BrokerEvent, position: string | undefined): Buffer {
+  return Buffer.from(eventFrameTailText(event, position));
+}
+
+function eventFrameTailText(event: BrokerEvent, position: string | undefined): string {
   // The envelope JSON starts with "{": a stored event's id is spliced in front of its other fields.
   const envelope =
     event.id === undefined ? event.json : `{"id":${JSON.stringify(event.id)},${event.json.slice(1)}`;
@@ -23,8 +27,8 @@ export function eventFrameTail(event: BrokerEvent, position: string | undefined)
   return `,"result":{"type":"data","id":${id},"data":{"json":{"id":${id},"data":${envelope}}}}}`;
 }
 
-export function subscriptionFramePrefix(subscriptionId: string | number): string {
-  return `{"id":${JSON.stringify(subscriptionId)}`;
+export function subscriptionFramePrefix(subscriptionId: string | number): Buffer {
+  return Buffer.from(`{"id":${JSON.stringify(subscriptionId)}`);
 }
 
 /** The notification that makes `@trpc/client` reconnect (sent on graceful shutdown). */

@@ -14,6 +14,7 @@ function entry(id: string, userId: string, socket: Connection['socket']): Connec
     lastSeenAt: Date.now(),
     channels: new Map(),
     send: () => true,
+    sendParts: () => true,
     tokenRefreshed: () => {},
     dispose: () => {},
   };

@@ -11,11 +11,10 @@ export interface Connection {
   lastSeenAt: number;
   /** Channels this connection is subscribed to, with the number of its subscriptions to each. */
   readonly channels: Map<string, number>;
-  /**
-   * Sends a ready-made frame; returns false (and closes with 1013) when the client is a slow consumer.
-   * Every frame to a client goes through here, so the slow-consumer check and metrics live in one place.
-   */
+  /** Sends a ready-made frame; returns false (and closes with 1013) when the client is a slow consumer. */
   send(frame: string): boolean;
+  /** Sends one frame made of a per-subscriber head and a body shared with other sockets (fan-out path). */
+  sendParts(head: Buffer, body: Buffer): boolean;
   /** Re-arms the expiry timer after an in-band token refresh changed `user.expiresAt`. */
   tokenRefreshed(): void;
   /** Releases everything the connection holds (subscriptions, presence, registry entry). Idempotent. */

@@ -26,7 +26,7 @@ export interface Health {
 const UNAVAILABLE_REPLIES = /^(SBDEADLINE|CLUSTERDOWN|LOADING|MASTERDOWN|TRYAGAIN|BUSY)/;
 
 export function isUnavailableError(error: unknown): boolean {
-  if (error instanceof ReplyError) return UNAVAILABLE_REPLIES.test(error.message);
+  if (error instanceof ReplyError) return UNAVAILABLE_REPLIES.test((error as Error).message);
   return true;
 }
 

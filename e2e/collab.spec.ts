@@ -1,0 +1,72 @@
+import { join } from 'node:path';
+import type { Page } from '@playwright/test';
+import { expect, test } from './support/fixtures.ts';
+
+const SCREENSHOT = join(import.meta.dirname, 'screenshots', 'collab.png');
+
+function editor(page: Page) {
+  return page.getByLabel('Document text');
+}
+
+async function waitUntilSaved(page: Page) {
+  await expect(page.getByTestId('sync-status')).toHaveAttribute('data-state', 'saved');
+}
+
+test('two users type into one document at once and end with the same text, seeing each other’s cursor', async ({
+  newUser,
+}) => {
+  const docId = `e2e-${Date.now().toString(36)}`;
+  const alice = (await newUser('alice', 'collab', docId)).page;
+  const bob = (await newUser('bob', 'collab', docId)).page;
+  for (const page of [alice, bob]) {
+    await expect(editor(page)).toHaveAttribute('data-ready', 'true');
+    await expect(page.getByTestId('person')).toHaveCount(2);
+  }
+
+  await editor(alice).click();
+  await alice.keyboard.type('The first line.\nThe last line.');
+  await expect(editor(bob)).toHaveValue('The first line.\nThe last line.');
+
+  // Alice appends at the end while Bob inserts at the start, keystroke by keystroke, at the same time.
+  await editor(bob).click();
+  await bob.keyboard.press('Control+Home');
+  await editor(alice).focus();
+  await alice.keyboard.press('Control+End');
+  await Promise.all([
+    alice.keyboard.type(' Alice was here 😀.', { delay: 25 }),
+    bob.keyboard.type('Bob wrote this. ', { delay: 25 }),
+  ]);
+
+  for (const page of [alice, bob]) await waitUntilSaved(page);
+  const expected = 'Bob wrote this. The first line.\nThe last line. Alice was here 😀.';
+  await expect(editor(alice)).toHaveValue(expected);
+  await expect(editor(bob)).toHaveValue(expected);
+
+  const bobsCursor = alice.getByTestId('remote-cursor').filter({ hasText: 'bob' });
+  await expect(bobsCursor).toBeVisible();
+  await expect(bob.getByTestId('remote-cursor').filter({ hasText: 'alice' })).toBeVisible();
+  await alice.screenshot({ path: SCREENSHOT });
+});
+
+test('edits made offline are kept and arrive after reconnecting', async ({ newUser }) => {
+  const docId = `e2e-offline-${Date.now().toString(36)}`;
+  const { context, page: alice } = await newUser('alice', 'collab', docId);
+  const bob = (await newUser('bob', 'collab', docId)).page;
+  await expect(editor(alice)).toHaveAttribute('data-ready', 'true');
+  await expect(editor(bob)).toHaveAttribute('data-ready', 'true');
+
+  await editor(alice).click();
+  await alice.keyboard.type('online. ');
+  await expect(editor(bob)).toHaveValue('online. ');
+
+  await context.setOffline(true);
+  await alice.keyboard.type('offline edit.');
+  await expect(alice.getByTestId('sync-status')).toHaveAttribute('data-state', /offline|saving/);
+  await bob.waitForTimeout(0);
+  await expect(editor(bob)).toHaveValue('online. ');
+
+  await context.setOffline(false);
+  await waitUntilSaved(alice);
+  await expect(editor(bob)).toHaveValue('online. offline edit.');
+  await expect(editor(alice)).toHaveValue('online. offline edit.');
+});

@@ -1,0 +1,73 @@
+/**
+ * The suite's fixtures: `server` (the demo server started by the global setup, with `restart()` and
+ * `/metrics` reading) and `newUser` (a fresh browser context signed in to an app, closed after the test).
+ * Import `test` and `expect` from here instead of `@playwright/test`.
+ */
+import { type BrowserContext, type Page, test as base, expect } from '@playwright/test';
+import { startServerProcess, stopServerProcess } from './demoServer.ts';
+import { readServerState, writeServerState } from './serverState.ts';
+
+export type DemoApp = 'chat' | 'dashboard' | 'collab';
+
+export interface DemoServer {
+  url: string;
+  /** Stops the server (SIGTERM, as a deploy does) and starts it again on the same port and secret. */
+  restart(): Promise<void>;
+  /** A gauge or counter from `/metrics`, e.g. `switchboard_connections`. */
+  metric(name: string): Promise<number>;
+}
+
+export interface User {
+  context: BrowserContext;
+  page: Page;
+}
+
+/** Opens `/<app>/#<hash>` and signs in through the form, as a person would. */
+export async function signIn(page: Page, app: DemoApp, name: string, hash = ''): Promise<void> {
+  await page.goto(`/${app}/${hash ? `#${hash}` : ''}`);
+  await page.getByLabel('Your name').fill(name);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByTestId('current-user')).toHaveText(name);
+}
+
+export const test = base.extend<
+  { newUser: (name: string, app: DemoApp, hash?: string) => Promise<User> },
+  { server: DemoServer }
+>({
+  server: [
+    // biome-ignore lint/correctness/noEmptyPattern: Playwright reads fixture dependencies from this pattern.
+    async ({}, use) => {
+      const url = `http://127.0.0.1:${readServerState().state.port}`;
+      await use({
+        url,
+        async restart() {
+          const { file, state } = readServerState();
+          await stopServerProcess(state.pid);
+          const pid = await startServerProcess(state);
+          writeServerState(file, { ...state, pid });
+        },
+        async metric(name) {
+          const text = await (await fetch(`${url}/metrics`)).text();
+          const line = text.split('\n').find((entry) => entry.startsWith(`${name} `));
+          if (!line) throw new Error(`metric ${name} not found in /metrics`);
+          return Number(line.slice(name.length + 1));
+        },
+      });
+    },
+    { scope: 'worker' },
+  ],
+  baseURL: async ({ server }, use) => use(server.url),
+  newUser: async ({ browser, server }, use) => {
+    const contexts: BrowserContext[] = [];
+    await use(async (name, app, hash) => {
+      const context = await browser.newContext({ baseURL: server.url });
+      contexts.push(context);
+      const page = await context.newPage();
+      await signIn(page, app, name, hash);
+      return { context, page };
+    });
+    await Promise.all(contexts.map((context) => context.close()));
+  },
+});
+
+export { expect };

@@ -1,0 +1,59 @@
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RedisServer, startRedisServer } from '../__tests__/redisServer.ts';
+import { describeDocStore } from './docStoreContract.ts';
+import { createRedisDocStore } from './redisDocStore.ts';
+
+let server: RedisServer;
+beforeAll(async () => {
+  server = await startRedisServer();
+});
+afterAll(async () => {
+  await server?.stop();
+});
+
+describeDocStore('redis', (options) => createRedisDocStore({ redis: server.url, ...options }));
+
+describe('createRedisDocStore', () => {
+  it('keeps a document in hash-tagged keys, so one cluster slot holds all of it', async () => {
+    const store = createRedisDocStore({ redis: server.url, snapshotEvery: 1 });
+    const inspect = new Redis(server.url);
+    try {
+      await store.commit('tagged', { version: 1, op: ['x'], opId: 'id1', userId: 'u' }, 'x');
+      expect((await inspect.keys('collab:{tagged}:*')).sort()).toEqual([
+        'collab:{tagged}:opids',
+        'collab:{tagged}:ops',
+        'collab:{tagged}:snapshot',
+      ]);
+    } finally {
+      await store.close();
+      await inspect.quit();
+    }
+  });
+
+  it('leaves a client it was given open on close', async () => {
+    const redis = new Redis(server.url);
+    const store = createRedisDocStore({ redis });
+    await store.subscribe('open-client', { onOp() {} });
+    await store.close();
+    expect(await redis.ping()).toBe('PONG');
+    await redis.quit();
+  });
+
+  it('tells subscribers to resync after the pub/sub connection comes back', async () => {
+    const store = createRedisDocStore({ redis: server.url });
+    const admin = new Redis(server.url);
+    try {
+      let resynced: () => void = () => {};
+      const resync = new Promise<void>((resolve) => {
+        resynced = resolve;
+      });
+      await store.subscribe('resync', { onOp() {}, onResync: () => resynced() });
+      await admin.client('KILL', 'TYPE', 'pubsub');
+      await resync;
+    } finally {
+      await store.close();
+      await admin.quit();
+    }
+  });
+});
