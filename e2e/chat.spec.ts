@@ -15,7 +15,9 @@ async function send(page: Page, text: string) {
 }
 
 function messages(page: Page, text: string) {
-  return page.getByTestId('message').filter({ has: page.getByTestId('message-text').getByText(text, { exact: true }) });
+  return page
+    .getByTestId('message')
+    .filter({ has: page.getByTestId('message-text').getByText(text, { exact: true }) });
 }
 
 /** Every message on the page, as "author: text", in order. */
@@ -98,7 +100,9 @@ test('two users chat with presence and typing, a late joiner gets history, and a
     await send(alice, 'how are things?');
     const expected = ['You: hello bob', 'bob: hi alice', 'You: how are things?'];
     await expect.poll(() => transcript(alice)).toEqual(expected);
-    await expect.poll(() => transcript(bob)).toEqual(['alice: hello bob', 'You: hi alice', 'alice: how are things?']);
+    await expect
+      .poll(() => transcript(bob))
+      .toEqual(['alice: hello bob', 'You: hi alice', 'alice: how are things?']);
   });
 
   await test.step('a third user joining late sees the history and shows up in presence', async () => {

@@ -43,13 +43,18 @@ test('the dashboard follows connections as users come and go, matching /metrics,
     await expect(page.getByTestId(chart).locator('.recharts-line-curve').first()).toBeVisible();
   }
   await expect(page.getByTestId('instance-row')).toHaveCount(1);
-  await expect(page.getByTestId('instance-total').getByTestId('instance-connections')).toHaveText(String(base + 1));
+  await expect(page.getByTestId('instance-total').getByTestId('instance-connections')).toHaveText(
+    String(base + 1),
+  );
   await expect(page.getByTestId('total-rss')).toHaveText(/\d+(\.\d)? MiB/);
 
   await page.screenshot({ path: SCREENSHOT, fullPage: true });
 });
 
-test('the dashboard says it is disconnected when the server goes away, and recovers', async ({ page, server }) => {
+test('the dashboard says it is disconnected when the server goes away, and recovers', async ({
+  page,
+  server,
+}) => {
   await page.goto('/dashboard/');
   await page.getByLabel('Your name').fill('ops');
   await page.getByRole('button', { name: 'Sign in' }).click();

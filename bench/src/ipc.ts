@@ -44,7 +44,7 @@ export function sendEvent(event: IpcEvent): void {
 export class IpcClient {
   private nextId = 1;
   private readonly pending = new Map<number, { resolve(value: unknown): void; reject(error: Error): void }>();
-  private readonly eventWaiters: { type: string; resolve(event: IpcEvent): void }[] = [];
+  private readonly eventWaiters: { types: string[]; resolve(event: IpcEvent): void }[] = [];
 
   constructor(
     private readonly child: ChildProcess,
@@ -59,7 +59,7 @@ export class IpcClient {
         else waiter.reject(new Error(`${this.name}: ${message.error}`));
         return;
       }
-      const index = this.eventWaiters.findIndex((w) => w.type === message.type);
+      const index = this.eventWaiters.findIndex((w) => w.types.includes(message.type));
       if (index >= 0) this.eventWaiters.splice(index, 1)[0]!.resolve(message);
     });
     child.on('exit', (code, signal) => {
@@ -91,11 +91,12 @@ export class IpcClient {
     });
   }
 
-  waitForEvent(type: string, timeoutMs: number): Promise<IpcEvent> {
+  /** The next event of one of these types. */
+  waitForEvent(types: string[], timeoutMs: number): Promise<IpcEvent> {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${this.name}: no "${type}" within ${timeoutMs} ms`)), timeoutMs);
+      const timer = setTimeout(() => reject(new Error(`${this.name}: no ${types} within ${timeoutMs} ms`)), timeoutMs);
       this.eventWaiters.push({
-        type,
+        types,
         resolve: (event) => {
           clearTimeout(timer);
           resolve(event);

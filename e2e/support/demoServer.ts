@@ -91,7 +91,9 @@ export async function startServerProcess(settings: DemoServerSettings): Promise<
     await new Promise((resolve) => setTimeout(resolve, HEALTH_POLL_MS));
   }
   child.kill('SIGKILL');
-  throw new Error(`demo server did not answer ${url} within ${START_TIMEOUT_MS} ms; log: ${settings.logFile}`);
+  throw new Error(
+    `demo server did not answer ${url} within ${START_TIMEOUT_MS} ms; log: ${settings.logFile}`,
+  );
 }
 
 function isRunning(pid: number): boolean {

@@ -1,10 +1,12 @@
 /**
  * The suite's fixtures: `server` (the demo server started by the global setup, with `restart()` and
- * `/metrics` reading) and `newUser` (a fresh browser context signed in to an app, closed after the test).
+ * `/metrics` reading) and `newUser` (a fresh browser context signed in to an app, with a switch for its
+ * network, closed after the test).
  * Import `test` and `expect` from here instead of `@playwright/test`.
  */
-import { type BrowserContext, type Page, test as base, expect } from '@playwright/test';
+import { type BrowserContext, test as base, expect, type Page } from '@playwright/test';
 import { startServerProcess, stopServerProcess } from './demoServer.ts';
+import { controlNetwork, type NetworkSwitch } from './network.ts';
 import { readServerState, writeServerState } from './serverState.ts';
 
 export type DemoApp = 'chat' | 'dashboard' | 'collab';
@@ -20,6 +22,8 @@ export interface DemoServer {
 export interface User {
   context: BrowserContext;
   page: Page;
+  /** Drops and restores this user's WebSocket. */
+  network: NetworkSwitch;
 }
 
 /** Opens `/<app>/#<hash>` and signs in through the form, as a person would. */
@@ -62,9 +66,10 @@ export const test = base.extend<
     await use(async (name, app, hash) => {
       const context = await browser.newContext({ baseURL: server.url });
       contexts.push(context);
+      const network = await controlNetwork(context);
       const page = await context.newPage();
       await signIn(page, app, name, hash);
-      return { context, page };
+      return { context, page, network };
     });
     await Promise.all(contexts.map((context) => context.close()));
   },

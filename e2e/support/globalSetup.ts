@@ -2,7 +2,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { assertAppsBuilt, findFreePort, startServerProcess, stopServerProcess } from './demoServer.ts';
-import { STATE_FILE_ENV, readServerState, writeServerState } from './serverState.ts';
+import { readServerState, STATE_FILE_ENV, writeServerState } from './serverState.ts';
 
 /** Fixed, so tokens stay valid when a test restarts the server (as they do across a real deploy). */
 const AUTH_SECRET = 'switchboard-e2e-secret-not-for-production';

@@ -17,6 +17,7 @@ export function writeServerState(file: string, state: ServerState): void {
 
 export function readServerState(): { file: string; state: ServerState } {
   const file = process.env[STATE_FILE_ENV];
-  if (!file) throw new Error(`${STATE_FILE_ENV} is not set: run the suite with "playwright test" (its global setup)`);
+  if (!file)
+    throw new Error(`${STATE_FILE_ENV} is not set: run the suite with "playwright test" (its global setup)`);
   return { file, state: JSON.parse(readFileSync(file, 'utf8')) as ServerState };
 }

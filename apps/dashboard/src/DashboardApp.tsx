@@ -20,7 +20,12 @@ export function DashboardApp() {
     <main className={`dashboard freshness-${freshness}`}>
       <div className="dashboard-heading">
         <h1>Cluster overview</h1>
-        <span className={`badge badge-${freshness}`} role="status" data-testid="dashboard-status" data-state={freshness}>
+        <span
+          className={`badge badge-${freshness}`}
+          role="status"
+          data-testid="dashboard-status"
+          data-state={freshness}
+        >
           <span className="dot" aria-hidden="true" />
           {FRESHNESS_TEXT[freshness]}
           {latest && freshness !== 'live' && (

@@ -25,7 +25,12 @@ export function formatMs(ms: number): string {
   return `${decimal.format(ms)} ms`;
 }
 
-const clock = new Intl.DateTimeFormat('en', { hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false });
+const clock = new Intl.DateTimeFormat('en', {
+  hour: '2-digit',
+  minute: '2-digit',
+  second: '2-digit',
+  hour12: false,
+});
 
 export function formatClock(ts: number): string {
   return clock.format(ts);

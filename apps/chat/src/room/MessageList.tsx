@@ -40,7 +40,9 @@ export function MessageList({
             data-id={message.id}
           >
             <div className="message-meta">
-              <strong data-testid="message-author">{mine ? 'You' : (message.sender.name ?? message.sender.userId)}</strong>
+              <strong data-testid="message-author">
+                {mine ? 'You' : (message.sender.name ?? message.sender.userId)}
+              </strong>
               <time dateTime={new Date(message.ts).toISOString()}>{timeFormat.format(message.ts)}</time>
               {mine && (
                 <span className="message-status" data-testid="message-status">

@@ -1,14 +1,23 @@
 import type { PresenceMember } from '@switchboard/protocol';
 
 /** Who is in the room now, the current user first. */
-export function PresenceList({ members, myUserId }: { members: readonly PresenceMember[]; myUserId: string }) {
+export function PresenceList({
+  members,
+  myUserId,
+}: {
+  members: readonly PresenceMember[];
+  myUserId: string;
+}) {
   const sorted = [...members].sort((a, b) =>
     a.userId === myUserId ? -1 : b.userId === myUserId ? 1 : a.name.localeCompare(b.name),
   );
   return (
     <section className="card presence" aria-labelledby="presence-heading">
       <h2 id="presence-heading">
-        In this room <span className="muted" data-testid="presence-count">({members.length})</span>
+        In this room{' '}
+        <span className="muted" data-testid="presence-count">
+          ({members.length})
+        </span>
       </h2>
       <ul data-testid="presence-list">
         {sorted.map((member) => (

@@ -60,7 +60,9 @@ export function messageLogReducer(log: MessageLog, action: MessageLogAction): Me
       const local = action.correlationId
         ? log.messages.findIndex(
             (m) =>
-              m.correlationId === action.correlationId && m.status !== 'sent' && m.sender.userId === action.sender.userId,
+              m.correlationId === action.correlationId &&
+              m.status !== 'sent' &&
+              m.sender.userId === action.sender.userId,
           )
         : -1;
       if (local !== -1) {
@@ -95,7 +97,11 @@ export function messageLogReducer(log: MessageLog, action: MessageLogAction): Me
     case 'sendAcked': {
       // The echo may have confirmed it already; then the id is known and there is nothing to do.
       if (log.seenIds.has(action.id)) return log;
-      const next = updateLocal(log, action.correlationId, { id: action.id, status: 'sent', error: undefined });
+      const next = updateLocal(log, action.correlationId, {
+        id: action.id,
+        status: 'sent',
+        error: undefined,
+      });
       return next === log ? log : withId(next, next.messages, action.id);
     }
     case 'sendFailed':

@@ -13,7 +13,8 @@ export function applyTypingEvent(
   now: number,
 ): TypingUsers {
   const next = new Map(users);
-  if (typing) next.set(sender.userId, { name: sender.name ?? sender.userId, expiresAt: now + TYPING_EXPIRY_MS });
+  if (typing)
+    next.set(sender.userId, { name: sender.name ?? sender.userId, expiresAt: now + TYPING_EXPIRY_MS });
   else next.delete(sender.userId);
   return next;
 }

@@ -75,7 +75,12 @@ export function useChatRoom(room: string, session: Session) {
   const send = useCallback(
     (text: string) => {
       const correlationId = newCorrelationId();
-      dispatch({ type: 'sendStarted', correlationId, text, sender: { userId: session.userId, name: session.name } });
+      dispatch({
+        type: 'sendStarted',
+        correlationId,
+        text,
+        sender: { userId: session.userId, name: session.name },
+      });
       typing.onDraftSent();
       publishMessage(correlationId, text);
     },

@@ -1,6 +1,6 @@
 import type { Sender } from '@switchboard/protocol';
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { TYPING_REFRESH_MS, type TypingUsers, applyTypingEvent, expireTyping } from './typingState.ts';
+import { applyTypingEvent, expireTyping, TYPING_REFRESH_MS, type TypingUsers } from './typingState.ts';
 
 /** How often expired indicators are swept. */
 const EXPIRY_SWEEP_MS = 500;
@@ -16,7 +16,10 @@ export function useTyping(myUserId: string, publishTyping: (typing: boolean) => 
 
   useEffect(() => {
     if (typingUsers.size === 0) return;
-    const timer = setInterval(() => setTypingUsers((users) => expireTyping(users, Date.now())), EXPIRY_SWEEP_MS);
+    const timer = setInterval(
+      () => setTypingUsers((users) => expireTyping(users, Date.now())),
+      EXPIRY_SWEEP_MS,
+    );
     return () => clearInterval(timer);
   }, [typingUsers.size]);
 

@@ -8,7 +8,9 @@ const STORAGE_KEY = 'switchboard.chat.rooms';
 export function loadRooms(): string[] {
   try {
     const stored = JSON.parse(sessionStorage.getItem(STORAGE_KEY) ?? '[]') as unknown;
-    const rooms = Array.isArray(stored) ? stored.filter((room) => roomNameSchema.safeParse(room).success) : [];
+    const rooms = Array.isArray(stored)
+      ? stored.filter((room) => roomNameSchema.safeParse(room).success)
+      : [];
     return rooms.includes(DEFAULT_ROOM) ? rooms : [DEFAULT_ROOM, ...rooms];
   } catch {
     return [DEFAULT_ROOM];

@@ -12,10 +12,17 @@ function describe(
 ): { tone: BannerTone; text: string; kind: string } | null {
   if (state.status === 'closed' && state.authError) {
     const text =
-      state.authError === 'forbidden' ? 'Not allowed to connect.' : 'Your session is no longer valid. Sign in again.';
+      state.authError === 'forbidden'
+        ? 'Not allowed to connect.'
+        : 'Your session is no longer valid. Sign in again.';
     return { tone: 'error', text, kind: state.authError };
   }
-  if (!online) return { tone: 'error', text: 'You are offline. Edits and messages wait for the network.', kind: 'offline' };
+  if (!online)
+    return {
+      tone: 'error',
+      text: 'You are offline. Edits and messages wait for the network.',
+      kind: 'offline',
+    };
   switch (state.status) {
     case 'connecting':
       return state.attempt > 0 ? { tone: 'info', text: 'Connecting…', kind: 'connecting' } : null;
@@ -43,9 +50,19 @@ export function ConnectionBanner({ onSignOut }: { onSignOut: () => void }) {
   const now = useNow(250, state.status === 'reconnecting');
   const banner = describe(state, online, now);
   return (
-    <div className="banner-slot" aria-live="polite" data-testid="connection-status" data-status={state.status}>
+    <div
+      className="banner-slot"
+      aria-live="polite"
+      data-testid="connection-status"
+      data-status={state.status}
+    >
       {banner && (
-        <div className={`banner banner-${banner.tone}`} role="status" data-testid="connection-banner" data-kind={banner.kind}>
+        <div
+          className={`banner banner-${banner.tone}`}
+          role="status"
+          data-testid="connection-banner"
+          data-kind={banner.kind}
+        >
           <span>{banner.text}</span>
           {banner.kind === 'unauthorized' && (
             <button type="button" className="link" onClick={onSignOut}>

@@ -1,9 +1,9 @@
 import { SwitchboardProvider } from '@switchboard/react';
 import { type ReactNode, useEffect, useState } from 'react';
 import { ConnectionBanner } from './ConnectionBanner.tsx';
-import { type DemoClient, createDemoClient } from './createDemoClient.ts';
+import { createDemoClient, type DemoClient } from './createDemoClient.ts';
 import { LoginForm } from './LoginForm.tsx';
-import { type Session, clearSession, loadSession, saveSession } from './session.ts';
+import { clearSession, loadSession, type Session, saveSession } from './session.ts';
 
 export interface DemoShellProps {
   appTitle: string;

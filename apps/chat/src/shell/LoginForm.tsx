@@ -1,5 +1,5 @@
 import { type FormEvent, useState } from 'react';
-import { type Session, devLogin } from './session.ts';
+import { devLogin, type Session } from './session.ts';
 
 /** Pick a name, get a dev token. Errors are the server's own words, shown beside the field. */
 export function LoginForm({ appTitle, onLogin }: { appTitle: string; onLogin: (session: Session) => void }) {

@@ -12,7 +12,11 @@ export function loadSession(): Session | null {
     const raw = sessionStorage.getItem(STORAGE_KEY);
     if (!raw) return null;
     const value = JSON.parse(raw) as Partial<Session>;
-    if (typeof value.name !== 'string' || typeof value.userId !== 'string' || typeof value.token !== 'string') {
+    if (
+      typeof value.name !== 'string' ||
+      typeof value.userId !== 'string' ||
+      typeof value.token !== 'string'
+    ) {
       return null;
     }
     return { name: value.name, userId: value.userId, token: value.token };

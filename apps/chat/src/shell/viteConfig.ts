@@ -1,5 +1,5 @@
 import react from '@vitejs/plugin-react';
-import { type UserConfig, defineConfig } from 'vite';
+import { defineConfig, type UserConfig } from 'vite';
 
 /** Where `vite dev` forwards `/ws` and `/auth`: the demo server started with `pnpm start`. */
 const DEMO_SERVER_URL = 'http://127.0.0.1:3000';

@@ -33,7 +33,12 @@ export function CursorOverlay({
   const ranges = toRanges(text, cursors);
   const carets: Mark[] = ranges.map((range) => ({ offset: range.head, cursor: range.cursor }));
   const boundaries = [
-    ...new Set([0, text.length, ...ranges.flatMap((range) => [range.from, range.to]), ...carets.map((c) => c.offset)]),
+    ...new Set([
+      0,
+      text.length,
+      ...ranges.flatMap((range) => [range.from, range.to]),
+      ...carets.map((c) => c.offset),
+    ]),
   ].sort((a, b) => a - b);
 
   const parts: ReactNode[] = [];

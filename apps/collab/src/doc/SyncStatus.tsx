@@ -4,7 +4,12 @@ import { useConnectionState } from '@switchboard/react';
 /** "All changes saved", "Saving…", or how many edits wait for the connection. */
 export function SyncStatus({ snapshot }: { snapshot: OtClientSnapshot | null }) {
   const { status } = useConnectionState();
-  if (!snapshot) return <span className="muted" data-testid="sync-status" data-state="opening">Opening…</span>;
+  if (!snapshot)
+    return (
+      <span className="muted" data-testid="sync-status" data-state="opening">
+        Opening…
+      </span>
+    );
   const unsent = snapshot.pendingOps + (snapshot.inflightOpId ? 1 : 0);
   let state: string;
   let text: string;

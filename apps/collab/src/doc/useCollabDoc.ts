@@ -1,4 +1,4 @@
-import { type OtClient, type OtClientSnapshot, type TextChange, createOtClient } from '@switchboard/collab';
+import { createOtClient, type OtClient, type OtClientSnapshot, type TextChange } from '@switchboard/collab';
 import { useConnectionState, useSwitchboard } from '@switchboard/react';
 import { useCallback, useEffect, useRef, useState, useSyncExternalStore } from 'react';
 import type { DemoClient } from '../shell.ts';
@@ -69,8 +69,8 @@ export function useCollabDoc(docId: string): CollabDoc {
           onSubmitError: (cause) => {
             if (cancelled) return;
             if (trpcErrorCode(cause) === 'BAD_REQUEST') {
-              reload(created, 'The server refused an edit, so the document was reloaded.').catch((e: unknown) =>
-                setError(errorMessage(e)),
+              reload(created, 'The server refused an edit, so the document was reloaded.').catch(
+                (e: unknown) => setError(errorMessage(e)),
               );
             } else if (client.connection.getSnapshot().status === 'open') {
               retryTimer = setTimeout(() => created.reconnected(), SUBMIT_RETRY_MS);

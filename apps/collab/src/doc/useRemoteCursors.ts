@@ -45,9 +45,10 @@ export function useRemoteCursors(
   );
   useChannel(collabChannel, docId, { maxEvents: 0, onEvent });
 
-  useEffect(() => addChangeListener((change) => setCursors((current) => transformCursors(current, change.op))), [
-    addChangeListener,
-  ]);
+  useEffect(
+    () => addChangeListener((change) => setCursors((current) => transformCursors(current, change.op))),
+    [addChangeListener],
+  );
 
   useOwnCursor(ot, textareaRef, session, publish, members.length);
 

@@ -1,5 +1,5 @@
-import type { Sample } from '../live/liveHistory.ts';
 import { formatBytes, formatCount, formatMs, formatRate } from '../format.ts';
+import type { Sample } from '../live/liveHistory.ts';
 
 /** Every instance's figures side by side, plus the total row. */
 export function InstanceTable({ latest }: { latest: Sample | undefined }) {
@@ -24,21 +24,26 @@ export function InstanceTable({ latest }: { latest: Sample | undefined }) {
             </tr>
           </thead>
           <tbody>
-            {[...rows.map((row) => ({ key: row.instanceId, label: row.instanceId, stats: row })), { key: 'total', label: 'Total', stats: latest.total }].map(
-              ({ key, label, stats }) => (
-                <tr key={key} data-testid={key === 'total' ? 'instance-total' : 'instance-row'} className={key === 'total' ? 'total' : undefined}>
-                  <th scope="row">{label}</th>
-                  <td data-testid="instance-connections">{formatCount(stats.connections)}</td>
-                  <td>{formatCount(stats.channels)}</td>
-                  <td>{formatCount(stats.subscriptions)}</td>
-                  <td>{formatRate(stats.messagesInPerSecond)}</td>
-                  <td>{formatRate(stats.messagesOutPerSecond)}</td>
-                  <td>{formatMs(stats.eventLoopLagMs)}</td>
-                  <td>{formatBytes(stats.rssBytes)}</td>
-                  <td>{formatBytes(stats.heapUsedBytes)}</td>
-                </tr>
-              ),
-            )}
+            {[
+              ...rows.map((row) => ({ key: row.instanceId, label: row.instanceId, stats: row })),
+              { key: 'total', label: 'Total', stats: latest.total },
+            ].map(({ key, label, stats }) => (
+              <tr
+                key={key}
+                data-testid={key === 'total' ? 'instance-total' : 'instance-row'}
+                className={key === 'total' ? 'total' : undefined}
+              >
+                <th scope="row">{label}</th>
+                <td data-testid="instance-connections">{formatCount(stats.connections)}</td>
+                <td>{formatCount(stats.channels)}</td>
+                <td>{formatCount(stats.subscriptions)}</td>
+                <td>{formatRate(stats.messagesInPerSecond)}</td>
+                <td>{formatRate(stats.messagesOutPerSecond)}</td>
+                <td>{formatMs(stats.eventLoopLagMs)}</td>
+                <td>{formatBytes(stats.rssBytes)}</td>
+                <td>{formatBytes(stats.heapUsedBytes)}</td>
+              </tr>
+            ))}
           </tbody>
         </table>
       </div>

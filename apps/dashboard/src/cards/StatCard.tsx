@@ -1,14 +1,22 @@
-/** One figure with its label; `testId` is what the Playwright suite reads. */
-export function StatCard({ label, value, detail, testId }: { label: string; value: string; detail?: string; testId: string }) {
+/** One figure with its label, as a term and its value; `testId` is what the Playwright suite reads. */
+export function StatCard({
+  label,
+  value,
+  detail,
+  testId,
+}: {
+  label: string;
+  value: string;
+  detail?: string;
+  testId: string;
+}) {
   return (
-    <div className="card stat">
-      <div className="stat-label" id={`${testId}-label`}>
-        {label}
-      </div>
-      <div className="stat-value" data-testid={testId} aria-labelledby={`${testId}-label`}>
+    <dl className="card stat">
+      <dt className="stat-label">{label}</dt>
+      <dd className="stat-value" data-testid={testId}>
         {value}
-      </div>
-      {detail && <div className="stat-detail muted">{detail}</div>}
-    </div>
+      </dd>
+      {detail && <dd className="stat-detail muted">{detail}</dd>}
+    </dl>
   );
 }

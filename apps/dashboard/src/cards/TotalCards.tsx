@@ -1,5 +1,5 @@
-import type { Sample } from '../live/liveHistory.ts';
 import { formatBytes, formatCount, formatMs, formatRate } from '../format.ts';
+import type { Sample } from '../live/liveHistory.ts';
 import { StatCard } from './StatCard.tsx';
 
 const NONE = '—';
@@ -16,7 +16,11 @@ export function TotalCards({ latest }: { latest: Sample | undefined }) {
         value={total ? formatCount(total.connections) : NONE}
         detail={`${instances} instance${instances === 1 ? '' : 's'}`}
       />
-      <StatCard label="Messages in" testId="total-messages-in" value={total ? formatRate(total.messagesInPerSecond) : NONE} />
+      <StatCard
+        label="Messages in"
+        testId="total-messages-in"
+        value={total ? formatRate(total.messagesInPerSecond) : NONE}
+      />
       <StatCard
         label="Messages out"
         testId="total-messages-out"
@@ -28,7 +32,12 @@ export function TotalCards({ latest }: { latest: Sample | undefined }) {
         value={total ? formatCount(total.channels) : NONE}
         detail={total ? `${formatCount(total.subscriptions)} subscriptions` : undefined}
       />
-      <StatCard label="Event-loop lag" testId="total-event-loop-lag" value={total ? formatMs(total.eventLoopLagMs) : NONE} detail="worst instance" />
+      <StatCard
+        label="Event-loop lag"
+        testId="total-event-loop-lag"
+        value={total ? formatMs(total.eventLoopLagMs) : NONE}
+        detail="worst instance"
+      />
       <StatCard
         label="Memory (RSS)"
         testId="total-rss"

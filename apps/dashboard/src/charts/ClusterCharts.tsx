@@ -24,7 +24,8 @@ export function ClusterCharts({ samples }: { samples: readonly Sample[] }) {
           heapMiB: toMiB(sample.total.heapUsedBytes),
           lagMs: sample.total.eventLoopLagMs,
         };
-        for (const instance of sample.instances) row[`connections:${instance.instanceId}`] = instance.connections;
+        for (const instance of sample.instances)
+          row[`connections:${instance.instanceId}`] = instance.connections;
         return row;
       }),
     [samples],
@@ -32,7 +33,11 @@ export function ClusterCharts({ samples }: { samples: readonly Sample[] }) {
   const connectionSeries: Series[] = [
     { key: 'connections', label: 'Total', color: TOTAL_COLOR },
     ...(instanceIds.length > 1
-      ? instanceIds.map((id, index) => ({ key: `connections:${id}`, label: id, color: COLORS[index % COLORS.length]! }))
+      ? instanceIds.map((id, index) => ({
+          key: `connections:${id}`,
+          label: id,
+          color: COLORS[index % COLORS.length]!,
+        }))
       : []),
   ];
 

@@ -46,7 +46,10 @@ export function TimeSeriesChart({
             fontSize={12}
           />
           <YAxis tickFormatter={formatValue} width={72} fontSize={12} allowDecimals={!integer} />
-          <Tooltip labelFormatter={(ts) => formatClock(Number(ts))} formatter={(value) => formatValue(Number(value))} />
+          <Tooltip
+            labelFormatter={(ts) => formatClock(Number(ts))}
+            formatter={(value) => formatValue(Number(value))}
+          />
           {series.length > 1 && <Legend />}
           {series.map((line) => (
             <Line

@@ -11,7 +11,11 @@ export const STALE_AFTER_MS = 3000;
  */
 export type Freshness = 'live' | 'stale' | 'disconnected' | 'waiting';
 
-export function freshnessOf(connection: ConnectionState, lastReceivedAt: number | null, now: number): Freshness {
+export function freshnessOf(
+  connection: ConnectionState,
+  lastReceivedAt: number | null,
+  now: number,
+): Freshness {
   if (connection.status !== 'open') return 'disconnected';
   if (lastReceivedAt === null) return 'waiting';
   return now - lastReceivedAt > STALE_AFTER_MS ? 'stale' : 'live';

@@ -2,7 +2,7 @@ import { useConnectionState, useSwitchboard } from '@switchboard/react';
 import { useEffect, useState } from 'react';
 import { type DemoClient, useNow } from '../shell.ts';
 import { type Freshness, freshnessOf } from './freshness.ts';
-import { type Sample, applyDashboardEvent } from './liveHistory.ts';
+import { applyDashboardEvent, type Sample } from './liveHistory.ts';
 
 /** How often freshness is re-evaluated when nothing arrives. */
 const FRESHNESS_TICK_MS = 500;

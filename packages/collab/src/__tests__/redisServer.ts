@@ -2,7 +2,7 @@
  * A real `redis-server` for tests: started on a free 127.0.0.1 port with persistence off, killed by pid in
  * `stop()`. Start one per test file in `beforeAll` and stop it in `afterAll`.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 
 export interface RedisServer {
@@ -27,38 +27,38 @@ async function freePort(): Promise<number> {
 
 export async function startRedisServer(): Promise<RedisServer> {
   const port = await freePort();
-  const child: ChildProcess = spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   await new Promise<void>((resolve, reject) => {
     let output = '';
-    const timer = setTimeout(
-      () => fail(new Error(`redis-server did not start: ${output}`)),
-      START_TIMEOUT_MS,
-    );
-    const fail = (error: Error) => {
+    const done = (error?: Error) => {
       clearTimeout(timer);
+      child.off('exit', childOnExit);
+      child.off('error', done);
+      child.stdout.off('data', stdoutOnData);
+      if (!error) return resolve();
       child.kill('SIGKILL');
       reject(error);
     };
-    child.once('error', fail);
-    child.once('exit', (code) => fail(new Error(`redis-server exited with ${code}: ${output}`)));
-    child.stdout?.on('data', (chunk: Buffer) => {
+    const childOnExit = (code: number | null) => done(new Error(`redis-server exited with ${code}: ${output}`));
+    const stdoutOnData = (chunk: Buffer) => {
       output += chunk.toString();
-      if (output.includes('Ready to accept connections')) {
-        clearTimeout(timer);
-        child.removeAllListeners('exit');
-        resolve();
-      }
-    });
+      if (output.includes('Ready to accept connections')) done();
+    };
+    const timer = setTimeout(() => done(new Error(`redis-server did not start: ${output}`)), START_TIMEOUT_MS);
+    child.on('exit', childOnExit);
+    child.on('error', done);
+    child.stdout.on('data', stdoutOnData);
   });
+  // Keep draining the pipes so a chatty server never blocks on a full buffer.
+  child.stdout.resume();
+  child.stderr.resume();
   return {
     port,
     url: `redis://127.0.0.1:${port}`,
     async stop() {
-      if (child.exitCode !== null) return;
+      if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
       child.kill('SIGTERM');
       await exited;

@@ -3,7 +3,8 @@ import type { PresenceEntry, PresenceStore } from './broker.ts';
 
 /**
  * Presence for one process. Entries are removed by the server when a connection leaves or dies
- * (heartbeat), so nothing here expires by time.
+ * (heartbeat), so nothing here expires by time. A member (one user) shows the name and meta of its
+ * connection that joined or changed last: the map's insertion order, kept by re-inserting on update.
  */
 export function createMemoryPresence(): PresenceStore {
   /** channel → connectionId → entry */
@@ -40,13 +41,14 @@ export function createMemoryPresence(): PresenceStore {
       return member.connections === 0 ? { action: 'leave', member } : null;
     },
     async update(channel, connectionId, meta: PresenceMeta) {
-      const entry = channels.get(channel)?.get(connectionId);
-      if (!entry) return null;
+      const entries = channels.get(channel);
+      const entry = entries?.get(connectionId);
+      if (!entries || !entry) return null;
       entry.meta = meta;
-      const change: PresenceChange = {
-        action: 'update',
-        member: memberOf(channels.get(channel)!, entry.userId, entry),
-      };
+      // Re-inserted so it is the user's latest entry: a member shows the connection changed last.
+      entries.delete(connectionId);
+      entries.set(connectionId, entry);
+      const change: PresenceChange = { action: 'update', member: memberOf(entries, entry.userId, entry) };
       return change;
     },
     async list(channel) {

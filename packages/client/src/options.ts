@@ -1,0 +1,213 @@
+/**
+ * Client options, their defaults (stated once, here) and the one function that merges and validates them.
+ */
+
+/** A WebSocket constructor: the global one in browsers, `WebSocket` from the `ws` package in Node. */
+export type WebSocketConstructor = new (url: string, protocols?: string | string[]) => unknown;
+
+/** Where `online` events come from (browsers: `window`). */
+export interface OnlineEventSource {
+  addEventListener(type: 'online', listener: () => void): void;
+  removeEventListener(type: 'online', listener: () => void): void;
+}
+
+export interface BackoffOptions {
+  /** Ceiling of the first retry's delay, in ms; each delay is random in [0, ceiling) (full jitter). @default 250 */
+  initialDelayMs?: number;
+  /** Largest ceiling of a delay, in ms. @default 30000 */
+  maxDelayMs?: number;
+  /**
+   * A connection that stayed open this long resets the backoff, in ms. Shorter ones keep it growing, so a
+   * server that accepts and drops connections at once is not hammered. @default 5000
+   */
+  stableAfterMs?: number;
+}
+
+export interface KeepAliveOptions {
+  /** Send `PING` when the socket was silent for `intervalMs`, and close it without a `PONG`. @default true */
+  enabled?: boolean;
+  /** Silence before a ping, in ms. @default 20000 */
+  intervalMs?: number;
+  /** Time to wait for the `PONG`, in ms. @default 5000 */
+  pongTimeoutMs?: number;
+}
+
+export interface ClientOptions {
+  /** WebSocket endpoint, e.g. `wss://example.com/ws`. In browsers a path (`/ws`) is resolved against the page. */
+  url: string;
+  /**
+   * Called before every connection attempt; the token goes into the URL's `token` query parameter, so an
+   * expired token is replaced on reconnect. Return nothing to rely on cookies. @default none
+   */
+  getToken?: () => string | null | undefined | Promise<string | null | undefined>;
+  /** Reconnect delays. */
+  backoff?: BackoffOptions;
+  /**
+   * Endpoint asked why connections keep failing before they open (browsers cannot read the HTTP status
+   * of a refused upgrade): `401` stops reconnecting with `authError: 'unauthorized'`, `403` with
+   * `'forbidden'`, anything else keeps retrying. `false` disables the check.
+   * @default the WebSocket URL's origin (http/https) + `/auth/check`
+   */
+  authCheckUrl?: string | false;
+  /** Ask `authCheckUrl` after this many consecutive failures before open (and every as many after). @default 3 */
+  authCheckAfterFailures?: number;
+  /** Give up on one `authCheckUrl` request after this long, in ms. @default 5000 */
+  authCheckTimeoutMs?: number;
+  /** `fetch` used for `authCheckUrl`. @default globalThis.fetch */
+  fetch?: typeof globalThis.fetch;
+  /** WebSocket implementation; required in Node (`import WebSocket from 'ws'`). @default globalThis.WebSocket */
+  WebSocket?: WebSocketConstructor;
+  /** Retry at once (skipping the backoff wait) when this fires `online`. `null` disables. @default window */
+  onlineEvents?: OnlineEventSource | null;
+  /** Client-side liveness check of the socket. */
+  keepAlive?: KeepAliveOptions;
+  /**
+   * How long a channel's server subscription outlives its last local subscriber, in ms, so an unsubscribe
+   * followed at once by a subscribe (React Strict Mode, route changes) reuses it. @default 0
+   */
+  unsubscribeDelayMs?: number;
+}
+
+/** Options of a channel view (`client.channel(def, key).view()`, what `useChannel` reads). */
+export interface ChannelViewOptions {
+  /** On entering, deliver up to this many stored events first (oldest first). @default 0 */
+  replay?: number;
+  /** Events kept in the snapshot (the newest); 0 keeps none (use `onEvent`). @default 100 */
+  maxEvents?: number;
+}
+
+/** Largest `replay` the server accepts (`subscribeInputSchema` in protocol). */
+export const MAX_REPLAY = 1000;
+
+export const clientDefaults = {
+  tokenQueryParam: 'token',
+  authCheckPath: '/auth/check',
+  authCheckAfterFailures: 3,
+  authCheckTimeoutMs: 5_000,
+  unsubscribeDelayMs: 0,
+  backoff: { initialDelayMs: 250, maxDelayMs: 30_000, stableAfterMs: 5_000 },
+  keepAlive: { enabled: true, intervalMs: 20_000, pongTimeoutMs: 5_000 },
+  channelView: { replay: 0, maxEvents: 100 },
+} as const satisfies {
+  tokenQueryParam: string;
+  authCheckPath: string;
+  authCheckAfterFailures: number;
+  authCheckTimeoutMs: number;
+  unsubscribeDelayMs: number;
+  backoff: Required<BackoffOptions>;
+  keepAlive: Required<KeepAliveOptions>;
+  channelView: Required<ChannelViewOptions>;
+};
+
+export type ResolvedBackoffOptions = Required<BackoffOptions>;
+
+export interface ResolvedClientOptions {
+  url: string;
+  getToken: ClientOptions['getToken'];
+  tokenQueryParam: string;
+  backoff: ResolvedBackoffOptions;
+  authCheckUrl: string | false;
+  authCheckAfterFailures: number;
+  authCheckTimeoutMs: number;
+  fetch: typeof globalThis.fetch | undefined;
+  WebSocket: WebSocketConstructor;
+  onlineEvents: OnlineEventSource | null;
+  keepAlive: Required<KeepAliveOptions>;
+  unsubscribeDelayMs: number;
+}
+
+const PREFIX = 'createSwitchboardClient';
+
+/** Merges the defaults and rejects bad values with a message that names the fix. */
+export function resolveClientOptions(options: ClientOptions): ResolvedClientOptions {
+  const url = resolveWebSocketUrl(options.url);
+  const WebSocketImpl = options.WebSocket ?? (globalThis.WebSocket as WebSocketConstructor | undefined);
+  if (typeof WebSocketImpl !== 'function') {
+    throw new TypeError(
+      `${PREFIX}: no WebSocket implementation. In Node, pass { WebSocket } from the 'ws' package.`,
+    );
+  }
+  const backoff = { ...clientDefaults.backoff, ...definedOnly(options.backoff) };
+  const resolved: ResolvedClientOptions = {
+    url,
+    getToken: options.getToken,
+    tokenQueryParam: clientDefaults.tokenQueryParam,
+    backoff,
+    authCheckUrl:
+      options.authCheckUrl === undefined ? deriveAuthCheckUrl(url) : options.authCheckUrl,
+    authCheckAfterFailures: options.authCheckAfterFailures ?? clientDefaults.authCheckAfterFailures,
+    authCheckTimeoutMs: options.authCheckTimeoutMs ?? clientDefaults.authCheckTimeoutMs,
+    fetch: options.fetch ?? globalThis.fetch?.bind(globalThis),
+    WebSocket: WebSocketImpl,
+    onlineEvents: options.onlineEvents === undefined ? defaultOnlineEvents() : options.onlineEvents,
+    keepAlive: { ...clientDefaults.keepAlive, ...definedOnly(options.keepAlive) },
+    unsubscribeDelayMs: options.unsubscribeDelayMs ?? clientDefaults.unsubscribeDelayMs,
+  };
+  if (!(backoff.initialDelayMs > 0)) {
+    throw new TypeError(`${PREFIX}: backoff.initialDelayMs must be > 0, got ${backoff.initialDelayMs}`);
+  }
+  if (!(backoff.maxDelayMs >= backoff.initialDelayMs)) {
+    throw new TypeError(
+      `${PREFIX}: backoff.maxDelayMs (${backoff.maxDelayMs}) must be >= backoff.initialDelayMs (${backoff.initialDelayMs})`,
+    );
+  }
+  if (!(backoff.stableAfterMs >= 0)) {
+    throw new TypeError(`${PREFIX}: backoff.stableAfterMs must be >= 0, got ${backoff.stableAfterMs}`);
+  }
+  if (!Number.isInteger(resolved.authCheckAfterFailures) || resolved.authCheckAfterFailures < 1) {
+    throw new TypeError(
+      `${PREFIX}: authCheckAfterFailures must be a positive integer, got ${resolved.authCheckAfterFailures}`,
+    );
+  }
+  if (!(resolved.unsubscribeDelayMs >= 0)) {
+    throw new TypeError(`${PREFIX}: unsubscribeDelayMs must be >= 0, got ${resolved.unsubscribeDelayMs}`);
+  }
+  return resolved;
+}
+
+/** Resolves the view options of one channel view, clamping `replay` to what the server accepts. */
+export function resolveChannelViewOptions(options: ChannelViewOptions = {}): Required<ChannelViewOptions> {
+  const replay = options.replay ?? clientDefaults.channelView.replay;
+  const maxEvents = options.maxEvents ?? clientDefaults.channelView.maxEvents;
+  if (!Number.isInteger(replay) || replay < 0 || replay > MAX_REPLAY) {
+    throw new TypeError(`channel view: replay must be an integer in [0, ${MAX_REPLAY}], got ${replay}`);
+  }
+  if (!Number.isInteger(maxEvents) || maxEvents < 0) {
+    throw new TypeError(`channel view: maxEvents must be a non-negative integer, got ${maxEvents}`);
+  }
+  return { replay, maxEvents };
+}
+
+/** `ws:`/`wss:` URLs pass; `http(s):` becomes `ws(s):`; a path is resolved against the page (browsers). */
+function resolveWebSocketUrl(raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw, (globalThis as { location?: { href: string } }).location?.href);
+  } catch {
+    throw new TypeError(`${PREFIX}: url must be an absolute ws:// or wss:// URL, got "${raw}"`);
+  }
+  if (url.protocol === 'http:') url.protocol = 'ws:';
+  if (url.protocol === 'https:') url.protocol = 'wss:';
+  if (url.protocol !== 'ws:' && url.protocol !== 'wss:') {
+    throw new TypeError(`${PREFIX}: url must use ws:// or wss://, got "${raw}"`);
+  }
+  return url.toString();
+}
+
+function deriveAuthCheckUrl(wsUrl: string): string {
+  const url = new URL(clientDefaults.authCheckPath, wsUrl);
+  url.protocol = url.protocol === 'wss:' ? 'https:' : 'http:';
+  return url.toString();
+}
+
+function defaultOnlineEvents(): OnlineEventSource | null {
+  const candidate = globalThis as Partial<OnlineEventSource>;
+  return typeof candidate.addEventListener === 'function' && typeof candidate.removeEventListener === 'function'
+    ? (candidate as OnlineEventSource)
+    : null;
+}
+
+function definedOnly<T extends object>(value: T | undefined): Partial<T> {
+  if (!value) return {};
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
