@@ -3,9 +3,11 @@ import { type as textType } from 'ot-text-unicode';
 import { describe, expect, it } from 'vitest';
 import { diffToOp } from './diff.ts';
 
-const editorText = fc.array(fc.constantFrom('a', 'b', '😀', '😁', 'e\u0301', '\u0301', '👍🏽', '中', ' '), {
-  maxLength: 12,
-}).map((pieces) => pieces.join(''));
+const editorText = fc
+  .array(fc.constantFrom('a', 'b', '😀', '😁', 'e\u0301', '\u0301', '👍🏽', '中', ' '), {
+    maxLength: 12,
+  })
+  .map((pieces) => pieces.join(''));
 
 describe('diffToOp', () => {
   it('turns the old text into the new one, with or without a caret hint', () => {

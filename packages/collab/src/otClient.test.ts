@@ -36,7 +36,12 @@ describe('createOtClient', () => {
     expect(client.receive(committed(4, [3, 'd'], 'op1'))).toBe('acknowledged');
     expect(server.calls[1]).toMatchObject({ op: [4, 'ef'], version: 4, opId: 'op2' });
     expect(client.receive(committed(5, [4, 'ef'], 'op2'))).toBe('acknowledged');
-    expect(client.getSnapshot()).toMatchObject({ status: 'synced', version: 5, text: 'abcdef', pendingOps: 0 });
+    expect(client.getSnapshot()).toMatchObject({
+      status: 'synced',
+      version: 5,
+      text: 'abcdef',
+      pendingOps: 0,
+    });
   });
 
   it('transforms a remote op against the in-flight and pending ops before applying it', () => {
@@ -48,7 +53,12 @@ describe('createOtClient', () => {
     // Another client deleted "ell" concurrently; the server committed it first.
     expect(client.receive(committed(1, [1, { d: 3 }], 'other'))).toBe('applied');
     expect(client.text).toBe('AhoB');
-    expect(changes.at(-1)).toMatchObject({ source: 'remote', op: [2, { d: 3 }], previousText: 'AhelloB', version: 1 });
+    expect(changes.at(-1)).toMatchObject({
+      source: 'remote',
+      op: [2, { d: 3 }],
+      previousText: 'AhelloB',
+      version: 1,
+    });
     // The server transforms our in-flight op against the same op and commits it as version 2.
     expect(client.receive(committed(2, ['A'], 'op1'))).toBe('acknowledged');
     expect(server.calls[1]).toMatchObject({ op: [3, 'B'], version: 2 });
@@ -119,7 +129,12 @@ describe('createOtClient', () => {
     const client = createOtClient({ version: 0, text: '', ...server, onChange: (c) => changes.push(c) });
     client.applyLocal(['a']);
     client.reset({ version: 7, text: 'fresh' });
-    expect(client.getSnapshot()).toMatchObject({ version: 7, text: 'fresh', status: 'synced', pendingOps: 0 });
+    expect(client.getSnapshot()).toMatchObject({
+      version: 7,
+      text: 'fresh',
+      status: 'synced',
+      pendingOps: 0,
+    });
     expect(changes.at(-1)).toMatchObject({ source: 'reset', previousText: 'a', text: 'fresh' });
     server.calls[0]!.reject(new Error('late'));
     await Promise.resolve();

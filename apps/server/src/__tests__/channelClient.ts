@@ -16,6 +16,8 @@ export interface ChannelClient {
   readonly gaps: Envelope[];
   readonly presence: Envelope[];
   readonly started: Promise<void>;
+  /** How many times the socket closed (a client that "stayed connected" has 0). */
+  readonly closes: () => number;
   trpc: ReturnType<typeof createTRPCClient<AppRouter>>;
   close(): void;
 }
@@ -26,8 +28,12 @@ export function createRecordingClient(options: {
   channel?: string;
   retryDelayMs?: () => number;
 }): ChannelClient {
+  let closes = 0;
   const wsClient = createWSClient({
     url: () => `${options.url()}?token=${options.token}`,
+    onClose: () => {
+      closes++;
+    },
     WebSocket: WebSocket as never,
     // Full jitter, short: tests reconnect quickly but never in lockstep.
     retryDelayMs: options.retryDelayMs ?? (() => 50 + Math.random() * 250),
@@ -58,6 +64,7 @@ export function createRecordingClient(options: {
     gaps,
     presence,
     started,
+    closes: () => closes,
     trpc,
     close() {
       unsubscribe();

@@ -27,9 +27,13 @@ async function freePort(): Promise<number> {
 
 export async function startRedisServer(): Promise<RedisServer> {
   const port = await freePort();
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   await new Promise<void>((resolve, reject) => {
     let output = '';
     const done = (error?: Error) => {
@@ -41,12 +45,16 @@ export async function startRedisServer(): Promise<RedisServer> {
       child.kill('SIGKILL');
       reject(error);
     };
-    const childOnExit = (code: number | null) => done(new Error(`redis-server exited with ${code}: ${output}`));
+    const childOnExit = (code: number | null) =>
+      done(new Error(`redis-server exited with ${code}: ${output}`));
     const stdoutOnData = (chunk: Buffer) => {
       output += chunk.toString();
       if (output.includes('Ready to accept connections')) done();
     };
-    const timer = setTimeout(() => done(new Error(`redis-server did not start: ${output}`)), START_TIMEOUT_MS);
+    const timer = setTimeout(
+      () => done(new Error(`redis-server did not start: ${output}`)),
+      START_TIMEOUT_MS,
+    );
     child.on('exit', childOnExit);
     child.on('error', done);
     child.stdout.on('data', stdoutOnData);

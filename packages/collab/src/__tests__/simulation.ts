@@ -33,7 +33,8 @@ interface PendingSubmit {
 export interface SimClient {
   readonly index: number;
   readonly ot: OtClient;
-  readonly service: CollabService;
+  /** The instance this client is connected to; `reconnect` may move it. */
+  service: CollabService;
   connected: boolean;
   uplink: PendingSubmit[];
   downlink: CommittedOp[];
@@ -198,10 +199,14 @@ export class Simulation {
     client.downlink = [];
   }
 
-  /** Reconnects client `index`: a new stream from its version, then its unacknowledged ops are resent. */
-  reconnect(index: number): void {
+  /**
+   * Reconnects client `index`, to service `serviceIndex` when given (another instance): a new stream from its
+   * version, then its unacknowledged ops are resent.
+   */
+  reconnect(index: number, serviceIndex?: number): void {
     const client = this.clients[index]!;
     if (client.connected) return;
+    if (serviceIndex !== undefined) client.service = this.services[serviceIndex]!;
     client.connected = true;
     this.openStream(client, (this.generationCounter += 1));
     client.ot.reconnected();

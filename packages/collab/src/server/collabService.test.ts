@@ -96,7 +96,11 @@ describe('submit', () => {
     ['an empty insert', [''], /invalid submit/],
     ['a component of the wrong type', [true], /invalid submit/],
     ['a lone surrogate', ['\uD83D'], /surrogate/],
-    ['too many components', Array.from({ length: MAX_OP_COMPONENTS + 1 }, (_, i) => (i % 2 ? 'x' : 1)), /invalid submit/],
+    [
+      'too many components',
+      Array.from({ length: MAX_OP_COMPONENTS + 1 }, (_, i) => (i % 2 ? 'x' : 1)),
+      /invalid submit/,
+    ],
     ['too long an insert', ['x'.repeat(MAX_OP_TEXT_LENGTH + 1)], /invalid submit/],
   ])('rejects %s with BAD_REQUEST and leaves the document intact', async (_name, op, message) => {
     const service = serviceOn(createMemoryDocStore());
@@ -123,7 +127,10 @@ describe('submit', () => {
     await expectError(submit(2, ['x']), ErrorCode.BAD_REQUEST, /ahead of the document/);
     await expectError(submit(-1, ['x']), ErrorCode.BAD_REQUEST);
     await expectError(submit(0, ['x'], ''), ErrorCode.BAD_REQUEST);
-    await expectError(service.submit({ docId: 'bad id', version: 0, op: ['x'], opId: 'a', userId: 'u' }), ErrorCode.BAD_REQUEST);
+    await expectError(
+      service.submit({ docId: 'bad id', version: 0, op: ['x'], opId: 'a', userId: 'u' }),
+      ErrorCode.BAD_REQUEST,
+    );
     expect(await service.open('doc')).toEqual({ version: 1, text: 'a' });
   });
 
@@ -143,7 +150,10 @@ describe('submit', () => {
     for (let version = 0; version < 33; version++) {
       const piece = version % 3 === 0 ? '😀' : String(version % 10);
       expected += piece;
-      await submit(version, expected.length > piece.length ? [Array.from(expected).length - 1, piece] : [piece]);
+      await submit(
+        version,
+        expected.length > piece.length ? [Array.from(expected).length - 1, piece] : [piece],
+      );
       expect((await store.load('doc')).ops.length).toBeLessThanOrEqual(5 + 2);
     }
     expect(await service.open('doc')).toEqual({ version: 33, text: expected });
@@ -204,7 +214,12 @@ function interleavingStore(store: DocStore, racers: number): DocStore {
         const char = raced % 2 ? 'f' : 'r';
         await store.commit(
           docId,
-          { version: headVersion + 1, op: [Array.from(text).length, char].filter(Boolean), opId: `racer${raced}`, userId: 'bob' },
+          {
+            version: headVersion + 1,
+            op: [Array.from(text).length, char].filter(Boolean),
+            opId: `racer${raced}`,
+            userId: 'bob',
+          },
           text + char,
         );
       }

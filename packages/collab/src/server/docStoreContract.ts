@@ -13,7 +13,13 @@ function op(version: number, text: string, opId = `op${version}`): CommittedOp {
 }
 
 /** Commits `count` one-character inserts at the front, versions `from + 1 ..`; returns the final text. */
-async function commitMany(store: DocStore, docId: string, from: number, count: number, text = ''): Promise<string> {
+async function commitMany(
+  store: DocStore,
+  docId: string,
+  from: number,
+  count: number,
+  text = '',
+): Promise<string> {
   let current = text;
   for (let version = from + 1; version <= from + count; version++) {
     const char = String.fromCharCode(97 + (version % 26));
@@ -24,7 +30,10 @@ async function commitMany(store: DocStore, docId: string, from: number, count: n
   return current;
 }
 
-export function describeDocStore(name: string, makeStore: (options: DocStoreOptions) => Promise<DocStore> | DocStore) {
+export function describeDocStore(
+  name: string,
+  makeStore: (options: DocStoreOptions) => Promise<DocStore> | DocStore,
+) {
   describe(`DocStore contract: ${name}`, () => {
     const stores: DocStore[] = [];
     let docCounter = 0;
@@ -41,7 +50,11 @@ export function describeDocStore(name: string, makeStore: (options: DocStoreOpti
     it('starts a new document at version 0 with empty text', async () => {
       const store = await open();
       const docId = newDocId();
-      expect(await store.load(docId)).toEqual({ snapshot: { version: 0, text: '' }, baseVersion: 0, ops: [] });
+      expect(await store.load(docId)).toEqual({
+        snapshot: { version: 0, text: '' },
+        baseVersion: 0,
+        ops: [],
+      });
       expect(await store.readOps(docId, 0)).toEqual({ ops: [], baseVersion: 0, headVersion: 0 });
     });
 
@@ -49,8 +62,14 @@ export function describeDocStore(name: string, makeStore: (options: DocStoreOpti
       const store = await open();
       const docId = newDocId();
       expect(await store.commit(docId, op(1, 'a'), 'a')).toEqual({ status: 'committed', version: 1 });
-      expect(await store.commit(docId, op(1, 'b', 'other'), 'b')).toEqual({ status: 'conflict', headVersion: 1 });
-      expect(await store.commit(docId, op(3, 'b', 'other'), 'b')).toEqual({ status: 'conflict', headVersion: 1 });
+      expect(await store.commit(docId, op(1, 'b', 'other'), 'b')).toEqual({
+        status: 'conflict',
+        headVersion: 1,
+      });
+      expect(await store.commit(docId, op(3, 'b', 'other'), 'b')).toEqual({
+        status: 'conflict',
+        headVersion: 1,
+      });
       expect((await store.load(docId)).ops).toEqual([op(1, 'a')]);
     });
 
@@ -69,7 +88,10 @@ export function describeDocStore(name: string, makeStore: (options: DocStoreOpti
       const docId = newDocId();
       await store.commit(docId, op(1, 'a', 'same'), 'a');
       await store.commit(docId, op(2, 'b'), 'ba');
-      expect(await store.commit(docId, op(3, 'a', 'same'), 'aba')).toEqual({ status: 'duplicate', version: 1 });
+      expect(await store.commit(docId, op(3, 'a', 'same'), 'aba')).toEqual({
+        status: 'duplicate',
+        version: 1,
+      });
       expect(await store.findOpId(docId, 'same')).toBe(1);
       expect(await store.findOpId(docId, 'never')).toBeNull();
       expect((await store.readOps(docId, 0)).headVersion).toBe(2);

@@ -17,7 +17,13 @@ afterEach(async () => {
 
 async function submitMany(service: CollabService, from: number, count: number): Promise<void> {
   for (let version = from; version < from + count; version++) {
-    await service.submit({ docId: 'doc', version, op: [String(version % 10)], opId: `op${version + 1}`, userId: 'u' });
+    await service.submit({
+      docId: 'doc',
+      version,
+      op: [String(version % 10)],
+      opId: `op${version + 1}`,
+      userId: 'u',
+    });
   }
 }
 
@@ -74,7 +80,9 @@ describe('ops', () => {
   it('ends when the signal aborts', async () => {
     const service = serviceOn(createMemoryDocStore());
     const abort = new AbortController();
-    const iterator = service.ops({ docId: 'doc', fromVersion: 0, signal: abort.signal })[Symbol.asyncIterator]();
+    const iterator = service
+      .ops({ docId: 'doc', fromVersion: 0, signal: abort.signal })
+      [Symbol.asyncIterator]();
     const next = iterator.next();
     abort.abort();
     expect(await next).toEqual({ done: true, value: undefined });
@@ -95,10 +103,14 @@ describe('ops', () => {
       [7, /ahead of the document/],
       [2, /reopen/],
     ] as const) {
-      const error = await service.ops({ docId: 'doc', fromVersion })[Symbol.asyncIterator]().next().then(
-        () => undefined,
-        (reason: unknown) => reason,
-      );
+      const error = await service
+        .ops({ docId: 'doc', fromVersion })
+        [Symbol.asyncIterator]()
+        .next()
+        .then(
+          () => undefined,
+          (reason: unknown) => reason,
+        );
       expect(isSwitchboardError(error) && error.code).toBe(ErrorCode.BAD_REQUEST);
       expect((error as Error).message).toMatch(message);
     }
