@@ -1,7 +1,11 @@
 import { startServer } from './orchestrator/servers.ts';
 import { verifyHarness } from './orchestrator/verify.ts';
+console.log('start');
 const sio = await startServer('sio');
+console.log('sio', sio.port);
 const sb = await startServer('sb');
-console.log(await verifyHarness({ sio: sio.port, sb: sb.port }));
+console.log('sb', sb.port);
+const r = await verifyHarness({ sio: sio.port, sb: sb.port });
+console.log(r);
 await sio.stop(); await sb.stop();
 process.exit(0);

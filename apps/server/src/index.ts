@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
+import { createCollabService, createMemoryDocStore, createRedisDocStore } from '@switchboard/collab/server';
 import { demoChannels } from '@switchboard/protocol/demo';
 import {
   type Broker,
@@ -66,7 +67,14 @@ export async function startDemoServer(
   const jwt = { secret: config.authSecret, clockToleranceSec: serverDefaults.clockToleranceSec };
   let clusterStats: ClusterStats | undefined;
   let server: SwitchboardServer | undefined;
+  // Documents live in Redis when instances share one (not yet on Redis Cluster: see README).
+  const docStore =
+    config.redisUrl && !config.redisCluster
+      ? createRedisDocStore({ redis: config.redisUrl })
+      : createMemoryDocStore();
+  const collab = createCollabService({ store: docStore });
   const router: AppRouter = createAppRouter({
+    collab,
     clusterStats: () => {
       if (!clusterStats) throw new Error('server is starting');
       return clusterStats;
@@ -104,6 +112,8 @@ export async function startDemoServer(
     async close() {
       await running.close();
       await clusterStats?.stop();
+      await collab.close();
+      await docStore.close();
       if (!overrides.broker) await broker?.close();
     },
   };

@@ -51,7 +51,12 @@ async function captureServer(onFrame: (socket: WebSocket, text: string, frames: 
     port: (wss.address() as AddressInfo).port,
     frames,
     connected,
-    close: () => new Promise<void>((resolve) => wss.close(() => resolve())),
+    close: () =>
+      new Promise<void>((resolve) => {
+        // The http server behind `wss` only finishes closing once every connection is gone.
+        for (const socket of connected) socket.terminate();
+        wss.close(() => resolve());
+      }),
   };
 }
 

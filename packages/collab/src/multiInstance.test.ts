@@ -1,7 +1,7 @@
+import { type RedisServer, startRedisServer } from '@switchboard/server/testing';
 import fc from 'fast-check';
 import { type as textType } from 'ot-text-unicode';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type RedisServer, startRedisServer } from './__tests__/redisServer.ts';
 import { observeOps, Simulation } from './__tests__/simulation.ts';
 import { type CollabService, createCollabService } from './server/collabService.ts';
 import type { DocStore } from './server/docStore.ts';
@@ -12,7 +12,7 @@ beforeAll(async () => {
   redis = await startRedisServer();
 });
 afterAll(async () => {
-  await redis?.stop();
+  await redis?.close();
 });
 
 const stores: DocStore[] = [];

@@ -74,14 +74,20 @@ export function createOtClient(options: OtClientOptions): OtClient {
   let text = resolved.text;
   let inflight: Inflight | null = null;
   let pending: TextOp[] = [];
-  let status: OtClientStatus = 'synced';
   // Each send gets a number, so the rejection of a superseded attempt cannot mark a later one failed.
   let sendAttempt = 0;
+  let failedAttempt: number | undefined;
   let snapshot = takeSnapshot();
   const listeners = new Set<() => void>();
 
+  /** The status follows from the other state, so no code path can leave it stale. */
+  function statusOf(): OtClientStatus {
+    if (!inflight) return 'synced';
+    return failedAttempt === sendAttempt ? 'failed' : 'sending';
+  }
+
   function takeSnapshot(): OtClientSnapshot {
-    return { status, version, text, inflightOpId: inflight?.opId, pendingOps: pending.length };
+    return { status: statusOf(), version, text, inflightOpId: inflight?.opId, pendingOps: pending.length };
   }
 
   function notify(): void {
@@ -95,10 +101,9 @@ export function createOtClient(options: OtClientOptions): OtClient {
 
   function send(current: Inflight): void {
     const attempt = ++sendAttempt;
-    status = 'sending';
     const sendFailed = (error: unknown) => {
       if (attempt !== sendAttempt || inflight !== current) return;
-      status = 'failed';
+      failedAttempt = attempt;
       notify();
       resolved.onSubmitError(error, current.opId);
     };
@@ -112,10 +117,7 @@ export function createOtClient(options: OtClientOptions): OtClient {
   function sendNext(): void {
     if (inflight) return;
     const next = pending.shift();
-    if (!next) {
-      status = 'synced';
-      return;
-    }
+    if (!next) return;
     const [first = [], ...rest] = splitOpForSubmit(next);
     pending.unshift(...rest);
     inflight = { op: first, opId: resolved.createOpId() };
@@ -197,7 +199,6 @@ export function createOtClient(options: OtClientOptions): OtClient {
       sendAttempt++;
       inflight = null;
       pending = [];
-      status = 'synced';
       version = doc.version;
       text = doc.text;
       emitChange('reset', diffToOp(previousText, text), previousText);

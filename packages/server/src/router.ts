@@ -28,15 +28,6 @@ export interface SwitchboardContext {
   switchboard: SwitchboardServices;
 }
 
-/** Domain errors become tRPC errors at the procedure boundary, in one place. */
-async function withDomainErrors<T>(run: () => Promise<T>): Promise<T> {
-  try {
-    return await run();
-  } catch (cause) {
-    throw toTRPCError(cause);
-  }
-}
-
 /**
  * Creates the tRPC builders for a Switchboard app, with the shared transformer and context, and the
  * built-in routers to mount: `channel` (subscribe/publish/presence) and `auth` (in-band token refresh).
@@ -53,25 +44,26 @@ export function initSwitchboard() {
       return { ...shape, data: { ...shape.data, switchboardCode: cause?.code } };
     },
   });
-  const procedure = t.procedure;
+  // Domain errors (SwitchboardError) become tRPC errors with their own code, for every procedure, in one place.
+  const procedure = t.procedure.use(async ({ next }) => {
+    const result = await next();
+    if (!result.ok) throw toTRPCError(result.error);
+    return result;
+  });
 
   const channelRouter = t.router({
     subscribe: procedure
       .input(subscribeInputSchema)
-      .subscription(({ ctx, input }) =>
-        withDomainErrors(() => ctx.switchboard.channels.subscribe(ctx, input)),
-      ),
+      .subscription(({ ctx, input }) => ctx.switchboard.channels.subscribe(ctx, input)),
     publish: procedure
       .input(publishInputSchema)
-      .mutation(({ ctx, input }) => withDomainErrors(() => ctx.switchboard.channels.publish(ctx, input))),
-    presence: procedure.input(presenceInputSchema).query(({ ctx, input }) =>
-      withDomainErrors(async () => ({
-        members: await ctx.switchboard.channels.presence(ctx, input.channel),
-      })),
-    ),
+      .mutation(({ ctx, input }) => ctx.switchboard.channels.publish(ctx, input)),
+    presence: procedure
+      .input(presenceInputSchema)
+      .query(async ({ ctx, input }) => ({ members: await ctx.switchboard.channels.presence(ctx, input.channel) })),
     setPresence: procedure
       .input(setPresenceInputSchema)
-      .mutation(({ ctx, input }) => withDomainErrors(() => ctx.switchboard.channels.setPresence(ctx, input))),
+      .mutation(({ ctx, input }) => ctx.switchboard.channels.setPresence(ctx, input)),
   });
 
   const authRouter = t.router({
@@ -84,12 +76,10 @@ export function initSwitchboard() {
         }
         return { token };
       })
-      .mutation(({ ctx, input }) =>
-        withDomainErrors(async () => {
-          const user = await ctx.switchboard.refreshToken(ctx.connectionId, input.token);
-          return { expiresAt: user.expiresAt ?? null };
-        }),
-      ),
+      .mutation(async ({ ctx, input }) => {
+        const user = await ctx.switchboard.refreshToken(ctx.connectionId, input.token);
+        return { expiresAt: user.expiresAt ?? null };
+      }),
   });
 
   return {

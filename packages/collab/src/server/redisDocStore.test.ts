@@ -1,6 +1,6 @@
+import { type RedisServer, startRedisServer } from '@switchboard/server/testing';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RedisServer, startRedisServer } from '../__tests__/redisServer.ts';
 import { describeDocStore } from './docStoreContract.ts';
 import { createRedisDocStore } from './redisDocStore.ts';
 
@@ -9,7 +9,7 @@ beforeAll(async () => {
   server = await startRedisServer();
 });
 afterAll(async () => {
-  await server?.stop();
+  await server?.close();
 });
 
 describeDocStore('redis', (options) => createRedisDocStore({ redis: server.url, ...options }));

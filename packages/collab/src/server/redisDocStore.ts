@@ -116,6 +116,8 @@ export function createRedisDocStore(options: RedisDocStoreOptions): DocStore {
     },
 
     async subscribe(docId, listener) {
+      // A subscriber connection made after close() would never be quit.
+      if (closed) throw new Error('redis doc store is closed');
       const { channel } = keysOf(docId);
       let entry = channels.get(channel);
       if (!entry) {

@@ -105,20 +105,17 @@ describe('redis broker', () => {
   it('repairs a lost pub/sub message from the stream as soon as the next message shows the gap', async () => {
     const publisher = await open({ url: redis.url });
     const channel = uniqueChannel();
-    const lost: string[] = [];
+    const arrived: string[] = [];
     const receiver = await open({
       url: redis.url,
-      dropIncomingMessage: (_, id) => {
-        if (id === undefined || lost.length > 0) return false;
-        lost.push(id);
-        return true;
-      },
+      // Loses the third event on its way to this instance.
+      dropIncomingMessage: (_, id) => arrived.push(id!) === 3,
     });
     const seen = recorder();
     await receiver.subscribe(channel, seen.listener);
     const published = await publishMany(publisher, channel, 5);
     expect((await seen.waitFor(5)).map((e) => e.id)).toEqual(published);
-    expect(lost).toEqual([published[0]]);
+    expect(arrived[2]).toBe(published[2]);
   });
 
   it('repairs a lost last message by positioning against the stream head', async () => {
@@ -220,7 +217,7 @@ describe('redis broker', () => {
         await nextStatus(publisher, 'ready');
         const after = await publishMany(publisher, channel, 5);
         await seen.waitFor(10);
-        expect(Date.now() - recoveredAt).toBeLessThan(5000);
+        expect(Date.now() - recoveredAt).toBeLessThan(3000);
         // The three rejected publishes reached Redis after SIGCONT and were refused there.
         expect(seen.events.map((e) => e.id)).toEqual([...before, ...after]);
         const history = await receiver.history(channel, { last: 100 });

@@ -98,6 +98,21 @@ export function createRedisClients(options: ResolvedRedisBrokerOptions, logger: 
   }
   command.on('ready', commandOnReady);
 
+  // A stalled Redis is only noticed through timeouts, and only a command that succeeds shows it is back:
+  // probe while the connections look fine but commands failed.
+  const probeTimer = setInterval(() => {
+    if (health.status !== 'unavailable' || command.status !== 'ready') return;
+    if (!clockMeasured) {
+      commandOnReady();
+      return;
+    }
+    command.ping().then(
+      () => health.commandSucceeded(),
+      (error) => health.commandFailed(error),
+    );
+  }, Math.min(1000, commandTimeoutMs));
+  probeTimer.unref();
+
   function withTimeout<T>(promise: Promise<T>, what: string): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
@@ -141,6 +156,7 @@ export function createRedisClients(options: ResolvedRedisBrokerOptions, logger: 
       return clockErrorMs;
     },
     close() {
+      clearInterval(probeTimer);
       health.close();
       command.disconnect();
       subscriber.disconnect();

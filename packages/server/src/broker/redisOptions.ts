@@ -33,7 +33,8 @@ export interface RedisBrokerOptions {
   historySize?: number;
   /**
    * Also drop stored events older than this, in ms (`XTRIM MINID ~`, and `history()` treats older events
-   * as evicted). The channel's keys expire after this long without a publish. @default undefined (no age limit)
+   * as evicted). A channel's stream and epoch expire after twice this long without a publish; a resume
+   * after that gets `epoch-changed`. @default undefined (no age limit)
    */
   historyMaxAgeMs?: number;
   /**

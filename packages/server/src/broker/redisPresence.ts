@@ -116,6 +116,7 @@ export function createRedisPresence(
   }
 
   function rewriteAll() {
+    if (local.size === 0) return;
     const byChannel = new Map<string, string[]>();
     for (const [channel, entries] of local) byChannel.set(channel, [...entries.keys()]);
     rewrite(byChannel).then(

@@ -66,8 +66,8 @@ local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[7], '*', 't', ARGV[3]
 local max_age = tonumber(ARGV[8])
 if max_age > 0 then
   redis.call('XTRIM', KEYS[1], 'MINID', '~', now - max_age)
-  redis.call('PEXPIRE', KEYS[1], max_age)
-  redis.call('PEXPIRE', KEYS[2], max_age)
+  redis.call('PEXPIRE', KEYS[1], max_age * 2)
+  redis.call('PEXPIRE', KEYS[2], max_age * 2)
 end
 redis.call(ARGV[2], ARGV[1], epoch .. '\\n' .. id .. '\\n' .. prev .. '\\n' .. ARGV[3] .. '\\n' .. ARGV[4])
 return { epoch, id }

@@ -99,9 +99,21 @@ export function createSubscriptions(
     return { epoch, streamId, prev: raw.slice(b + 1, c), event };
   }
 
-  /** Delivers `message` if it is the next stored event; says whether it was, was old, or shows a gap. */
+  /**
+   * Delivers `message` if it is ephemeral or the next stored event; says whether it was delivered, was
+   * old, or shows a gap.
+   */
   function accept(state: ChannelState, message: LiveMessage): 'delivered' | 'duplicate' | 'gap' {
     const position = state.position!;
+    if (message.epoch === '') {
+      emit(state, message.event);
+      return 'delivered';
+    }
+    // The channel had no stream when subscribed, and this message starts one.
+    if (position.epoch === null && message.prev === '0-0') {
+      position.epoch = message.epoch;
+      position.streamId = '0-0';
+    }
     if (message.epoch === position.epoch) {
       if (compareStreamIds(message.streamId, position.streamId) <= 0) return 'duplicate';
       if (message.prev === position.streamId) {
@@ -137,10 +149,7 @@ export function createSubscriptions(
     const message = decode(state, raw);
     if (!message) return;
     if (options.dropIncomingMessage?.(state.channel, message.event.id)) return;
-    if (message.epoch === '') {
-      emit(state, message.event);
-      return;
-    }
+    // Ephemeral events wait too while stored ones do, so one publisher's events keep their order.
     if (state.position === null || state.repairing) {
       buffer(state, message);
       return;
@@ -163,6 +172,10 @@ export function createSubscriptions(
         if (position.epoch !== null) {
           logger.warn({ channel: state.channel }, 'channel stream was recreated (Redis lost it); continuing with the new one');
         }
+        // Messages of the old stream that were received but not yet delivered go first (they follow the
+        // position or can never be repaired); the new stream is then read from its start.
+        drain(state);
+        state.buffer = state.buffer.filter((message) => message.epoch === epoch || message.epoch === '');
         state.position = { epoch, streamId: '0-0' };
         continue;
       }
@@ -236,10 +249,6 @@ export function createSubscriptions(
     positioningRunning = true;
     try {
       const states = [...byPubsub.values()].filter((state) => state.position !== null && !state.repairing);
-      if (states.length === 0 && clients.health.status !== 'ready') {
-        await clients.command.ping();
-        clients.health.commandSucceeded();
-      }
       await Promise.all(
         states.map(async (state) => {
           const [epoch, lastId] = await scripts.head(state.keys);

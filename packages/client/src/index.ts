@@ -1,0 +1,30 @@
+export { createSwitchboardClient } from './createSwitchboardClient.ts';
+export { backoffCeilingMs, createBackoff, fullJitterDelayMs } from './backoff.ts';
+export { createConnectionStore, initialConnectionState, transition } from './connectionState.ts';
+export { nextChannelStatus } from './channelSession.ts';
+export { applyPresenceChange } from './presenceMembers.ts';
+export { toSwitchboardError } from './errors.ts';
+export { clientDefaults, MAX_REPLAY } from './options.ts';
+
+export type { SwitchboardClient } from './createSwitchboardClient.ts';
+export type { ChannelHandle, ChannelListener, PublishResult } from './channel.ts';
+export type { ChannelSnapshot, ChannelView, ChannelViewInit } from './channelView.ts';
+export type { ChannelStatus } from './channelSession.ts';
+export type {
+  CloseInfo,
+  ConnectionEvent,
+  ConnectionListener,
+  ConnectionState,
+  ConnectionStatus,
+  ConnectionStore,
+} from './connectionState.ts';
+export type { AuthError } from './authError.ts';
+export type { Backoff } from './backoff.ts';
+export type {
+  BackoffOptions,
+  ChannelViewOptions,
+  ClientOptions,
+  KeepAliveOptions,
+  OnlineEventSource,
+  WebSocketConstructor,
+} from './options.ts';
