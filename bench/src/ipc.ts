@@ -50,8 +50,9 @@ export class IpcClient {
     private readonly child: ChildProcess,
     private readonly name: string,
   ) {
-    child.on('message', (message: IpcReply | IpcEvent) => {
-      if ('replyTo' in message) {
+    child.on('message', (received: IpcReply | IpcEvent) => {
+      if (typeof received.replyTo === 'number') {
+        const message = received as IpcReply;
         const waiter = this.pending.get(message.replyTo);
         this.pending.delete(message.replyTo);
         if (!waiter) return;
@@ -59,8 +60,9 @@ export class IpcClient {
         else waiter.reject(new Error(`${this.name}: ${message.error}`));
         return;
       }
-      const index = this.eventWaiters.findIndex((w) => w.types.includes(message.type));
-      if (index >= 0) this.eventWaiters.splice(index, 1)[0]!.resolve(message);
+      const event = received as IpcEvent;
+      const index = this.eventWaiters.findIndex((w) => w.types.includes(event.type));
+      if (index >= 0) this.eventWaiters.splice(index, 1)[0]!.resolve(event);
     });
     child.on('exit', (code, signal) => {
       for (const waiter of this.pending.values()) {

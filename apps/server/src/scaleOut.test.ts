@@ -11,6 +11,7 @@ import {
   textsOf,
   waitFor,
 } from './__tests__/channelClient.ts';
+import { startNginx } from './__tests__/nginx.ts';
 import { type ServerProcess, signToken, startServerProcess } from './__tests__/serverProcess.ts';
 
 const FAST_LIMITS = { RATE_LIMIT_PER_SECOND: '100000', RATE_LIMIT_BURST: '100000', PRESENCE_TTL_MS: '1500' };
@@ -251,4 +252,58 @@ describe('Redis Cluster (3 masters)', () => {
       await cluster.close();
     }
   }, 90_000);
+});
+
+describe('behind nginx (deploy/nginx.conf)', () => {
+  it('forwards the upgrade to any instance, without sticky sessions, and resumes after an instance dies', async () => {
+    const channel = 'chat:nginx';
+    const [first, second] = [
+      await startServerProcess({ ...FAST_LIMITS, REDIS_URL: redis.url }),
+      await startServerProcess({ ...FAST_LIMITS, REDIS_URL: redis.url }),
+    ];
+    const nginx = await startNginx([first.port, second.port]);
+    try {
+      const subscribers = await Promise.all(
+        [0, 1, 2, 3].map(async (i) =>
+          client({ url: () => nginx.wsUrl, token: await signToken(`n${i}`), channel }),
+        ),
+      );
+      await Promise.all(subscribers.map((s) => s.started));
+      const publisher = client({ url: () => nginx.wsUrl, token: await signToken('n-pub') });
+      const sent: string[] = [];
+      for (let n = 0; n < 200; n++) {
+        const text = `n${n}`;
+        // A publish that fails because its instance just died is retried through nginx.
+        for (let attempt = 0; ; attempt++) {
+          const ok = await publisher.trpc.channel.publish
+            .mutate({ channel, type: 'message', payload: { text } })
+            .then(
+              () => true,
+              () => false,
+            );
+          if (ok) break;
+          if (attempt > 50) throw new Error(`publish ${text} kept failing`);
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+        sent.push(text);
+        if (n === 80) await first.kill();
+      }
+      await waitFor(
+        () => subscribers.every((s) => s.events.length >= sent.length),
+        15_000,
+        'all events through nginx',
+      ).catch((error) => {
+        throw new Error(`${error.message}: got ${subscribers.map((s) => s.events.length)} of ${sent.length}`);
+      });
+      for (const subscriber of subscribers) {
+        expect(new Set(textsOf(subscriber))).toEqual(new Set(sent));
+        expect(textsOf(subscriber)).toHaveLength(sent.length);
+        assertOrderedUnique(subscriber.events);
+        expect(subscriber.gaps).toEqual([]);
+      }
+    } finally {
+      await nginx.stop();
+      await Promise.all([first.kill(), second.kill()]);
+    }
+  }, 60_000);
 });

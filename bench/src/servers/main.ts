@@ -24,6 +24,10 @@ serveIpc({
     gc?.();
     return process.memoryUsage();
   },
+  /** The monotonic clock V8's CPU profiler stamps samples with, in µs: marks a profile window. */
+  mark() {
+    return Number(process.hrtime.bigint() / 1000n);
+  },
   exit() {
     // Let the IPC reply go out first; `process.exit` also writes a `--cpu-prof` profile.
     setImmediate(() => process.exit(0));

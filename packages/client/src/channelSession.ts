@@ -158,7 +158,9 @@ export function createChannelSession(deps: ChannelSessionDeps): ChannelSession {
     setStatus('subscribe');
     // After a reconnect tRPC re-sends this request itself, with the id of the last frame as `lastEventId`;
     // this function runs again only for a new subscription (first listener, `reconnect()` after `closed`).
-    const created = procedures.channel.subscribe.subscribe(input, {
+    // tRPC calls `onConnectionStateChange` synchronously, before `subscribe` returns: `created` is still undefined.
+    let created: { unsubscribe(): void } | undefined;
+    created = procedures.channel.subscribe.subscribe(input, {
       onStarted() {
         if (subscription !== created) return;
         startCount++;

@@ -126,6 +126,7 @@ export function createConnection(options: ResolvedClientOptions): Connection {
         await retryTimer.wait(delayMs);
       }
       attempted = true;
+      store.dispatch({ type: 'attempt' });
       let token: string | undefined;
       try {
         token = (await options.getToken?.()) ?? undefined;
@@ -143,7 +144,6 @@ export function createConnection(options: ResolvedClientOptions): Connection {
         if (authError) stop(authError);
       }
       if (!isCurrent()) throw new ClientClosedError('the Switchboard client is closed');
-      store.dispatch({ type: 'attempt' });
       return withToken(options.url, options.tokenQueryParam, token);
     }
 

@@ -41,7 +41,9 @@ export function initSwitchboard() {
     transformer,
     errorFormatter({ shape, error }) {
       const cause = error.cause ? toSwitchboardError(error.cause) : undefined;
-      return { ...shape, data: { ...shape.data, switchboardCode: cause?.code } };
+      // Stack traces stay in the server's logs: this server faces the public internet.
+      const { stack: _stack, ...data } = shape.data;
+      return { ...shape, data: { ...data, switchboardCode: cause?.code } };
     },
   });
   // Domain errors (SwitchboardError) become tRPC errors with their own code, for every procedure, in one place.
@@ -60,7 +62,9 @@ export function initSwitchboard() {
       .mutation(({ ctx, input }) => ctx.switchboard.channels.publish(ctx, input)),
     presence: procedure
       .input(presenceInputSchema)
-      .query(async ({ ctx, input }) => ({ members: await ctx.switchboard.channels.presence(ctx, input.channel) })),
+      .query(async ({ ctx, input }) => ({
+        members: await ctx.switchboard.channels.presence(ctx, input.channel),
+      })),
     setPresence: procedure
       .input(setPresenceInputSchema)
       .mutation(({ ctx, input }) => ctx.switchboard.channels.setPresence(ctx, input)),

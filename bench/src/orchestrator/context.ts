@@ -1,0 +1,85 @@
+import type { BenchConfig } from '../config.ts';
+import type { BurstResult, GroupSpec, RateResult, StormResult } from '../loadgen/group.ts';
+import type { NodeChild } from './children.ts';
+import { cpuMeter } from './procStat.ts';
+import type { ResultBook } from './results.ts';
+
+/** What every scenario gets: the settings, the result book, the load generator and the clock. */
+export class BenchContext {
+  private readonly startedAt = Date.now();
+
+  constructor(
+    readonly config: BenchConfig,
+    readonly book: ResultBook,
+    readonly loadgen: NodeChild,
+  ) {}
+
+  log(message: string): void {
+    const elapsed = ((Date.now() - this.startedAt) / 1000).toFixed(0).padStart(4);
+    process.stdout.write(`[bench ${elapsed}s] ${message}\n`);
+  }
+
+  /** False when a step estimated to take `estimateMs` would run past the deadline. */
+  hasTime(estimateMs: number): boolean {
+    return Date.now() + estimateMs < this.startedAt + this.config.deadlineMs;
+  }
+
+  /** Runs `operation` and reports the CPU the servers (and extra pids) and the load generator used meanwhile. */
+  async measure<T>(serverPids: number[], operation: () => Promise<T>, extraPids: number[] = []) {
+    const server = cpuMeter(serverPids);
+    const extra = cpuMeter(extraPids);
+    const loadgen = cpuMeter([this.loadgen.pid]);
+    const started = performance.now();
+    const result = await operation();
+    const wallMs = performance.now() - started;
+    return { result, serverCpuMs: server(), extraCpuMs: extra(), loadgenCpuMs: loadgen(), wallMs };
+  }
+
+  // The load generator's commands (see loadgen/main.ts), each bounded in time.
+
+  connect(spec: GroupSpec, timeoutMs = 180_000) {
+    return this.loadgen.ipc.call<{ connected: number; elapsedMs: number }>(
+      'connect',
+      { ...spec, concurrency: 200, timeoutMs },
+      timeoutMs + 5_000,
+    );
+  }
+
+  quiesce(key: string, timeoutMs = 60_000) {
+    return this.loadgen.ipc.call<{ waitedMs: number }>('quiesce', { key, quietMs: 300, timeoutMs }, timeoutMs + 5_000);
+  }
+
+  burst(key: string, channels: number, eventsPerChannel: number, timeoutMs = 60_000) {
+    return this.loadgen.ipc.call<BurstResult>(
+      'burst',
+      { key, channels, eventsPerChannel, timeoutMs },
+      timeoutMs + 5_000,
+    );
+  }
+
+  rate(key: string, publishesPerSecond: number, durationMs: number, graceMs = 1_000) {
+    return this.loadgen.ipc.call<RateResult>(
+      'rate',
+      { key, publishesPerSecond, durationMs, graceMs },
+      durationMs + graceMs + 30_000,
+    );
+  }
+
+  armStorm(key: string, timeoutMs = 60_000) {
+    return this.loadgen.ipc.call<{ resumeIds: number }>('armStorm', { key, timeoutMs }, timeoutMs + 5_000);
+  }
+
+  stormResult(key: string, timeoutMs: number) {
+    return this.loadgen.ipc.call<StormResult>('stormResult', { key, timeoutMs }, timeoutMs + 5_000);
+  }
+
+  closeGroup(key: string) {
+    return this.loadgen.ipc.call('close', { key, timeoutMs: 10_000 }, 20_000);
+  }
+}
+
+/** The systems in a different order each repetition, so none always runs first (or right after another). */
+export function rotate<T>(items: readonly T[], by: number): T[] {
+  const shift = by % items.length;
+  return [...items.slice(shift), ...items.slice(0, shift)];
+}

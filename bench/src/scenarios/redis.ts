@@ -1,0 +1,64 @@
+import type { ServerKind } from '../wire.ts';
+import { type BenchContext, rotate } from '../orchestrator/context.ts';
+import { M } from '../orchestrator/metricCatalog.ts';
+import { startRedis } from '../orchestrator/redisServer.ts';
+import type { SystemId } from '../orchestrator/results.ts';
+import { type ServerHandle, ServerUnavailable, startServer } from '../orchestrator/servers.ts';
+
+const key = (kind: ServerKind) => `redis-${kind}`;
+
+/**
+ * Two instances of a system on one redis-server: subscribers split between them, the publisher on the
+ * first, so half of every delivery crosses Redis. Socket.IO uses `@socket.io/redis-adapter`, Switchboard
+ * `createRedisBroker` from `@switchboard/server/redis` (skipped with a note when it is not there).
+ */
+export async function redisScenario(ctx: BenchContext): Promise<void> {
+  const { config, book } = ctx;
+  const redis = await startRedis();
+  const instances = new Map<ServerKind, ServerHandle[]>();
+  try {
+    for (const kind of ['sio', 'sb'] as const) {
+      try {
+        const pair = [await startServer(kind, { redisUrl: redis.url })];
+        instances.set(kind, pair);
+        pair.push(await startServer(kind, { redisUrl: redis.url }));
+      } catch (error) {
+        for (const server of instances.get(kind) ?? []) await server.stop();
+        instances.delete(kind);
+        if (!(error instanceof ServerUnavailable)) throw error;
+        book.note(`Switchboard on Redis skipped: ${error.message}`);
+        ctx.log(`redis ${kind}: skipped (${error.message})`);
+      }
+    }
+    const kinds = [...instances.keys()];
+    for (const kind of kinds) {
+      const ports = instances.get(kind)!.map((s) => s.port);
+      await ctx.connect({ key: key(kind), kind, ports, count: config.redisSubscribers, channels: 1 });
+      await ctx.quiesce(key(kind));
+      await ctx.burst(key(kind), 1, Math.ceil(config.redisBurstEvents / 2));
+    }
+    for (let rep = 0; rep < config.repetitions; rep++) {
+      for (const kind of rotate(kinds, rep)) {
+        const system = `${kind}-redis` as SystemId;
+        const pids = instances.get(kind)!.map((s) => s.pid);
+        await ctx.quiesce(key(kind));
+        const burst = await ctx.measure(pids, () => ctx.burst(key(kind), 1, config.redisBurstEvents), [redis.pid]);
+        const delivered = burst.result.delivered;
+        book.add(M.redisBurst, system, burst.result.deliveriesPerSec, burst.result);
+        book.add(M.redisCpu, system, (burst.serverCpuMs * 1000) / delivered);
+        book.add(M.redisServerCpu, system, (burst.extraCpuMs * 1000) / delivered);
+        await ctx.quiesce(key(kind));
+        const rate = await ctx.rate(key(kind), config.latencyPublishesPerSecond, config.latencyDurationMs);
+        book.add(M.redisP50, system, rate.p50Ms, rate);
+        book.add(M.redisP99, system, rate.p99Ms);
+        ctx.log(`redis ${kind} rep ${rep + 1}: ${burst.result.deliveriesPerSec.toFixed(0)} deliveries/s, p99 ${rate.p99Ms.toFixed(2)} ms`);
+      }
+    }
+  } finally {
+    for (const [kind, servers] of instances) {
+      await ctx.closeGroup(key(kind)).catch(() => {});
+      for (const server of servers) await server.stop();
+    }
+    await redis.stop();
+  }
+}
