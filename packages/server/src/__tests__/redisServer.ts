@@ -3,8 +3,9 @@
  * fail for real (kill -9, restart, SIGSTOP). Without persistence (`--save "" --appendonly no`), so a
  * restart loses the data as a crashed Redis without AOF would.
  *
- * Every process is tracked by pid and killed by `close()`, and, should a test runner die first, by an
- * exit hook. Add a helper here when a test needs another failure; keep each one bounded in time.
+ * Every process is tracked by pid and killed by `close()`; should the test process die first, by an exit
+ * hook or, when it was killed outright, by a watchdog shell that kills Redis once its parent is gone.
+ * Add a helper here when a test needs another failure; keep each one bounded in time.
  *
  *   const redis = await startRedisServer();       // redis.url, redis.port
  *   await redis.pause(); await redis.resume();    // SIGSTOP / SIGCONT
@@ -105,6 +106,7 @@ function spawnRedis(port: number, dir: string, extraArgs: string[]): Promise<Chi
   const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   live.add(child);
   child.once('exit', () => live.delete(child));
+  if (child.pid !== undefined) startWatchdog(child.pid);
   return new Promise((resolve, reject) => {
     let output = '';
     const timer = setTimeout(
@@ -129,6 +131,20 @@ function spawnRedis(port: number, dir: string, extraArgs: string[]): Promise<Chi
     child.stderr!.resume();
     child.once('exit', (code) => fail(new Error(`redis-server on ${port} exited with ${code}:\n${output}`)));
   });
+}
+
+/**
+ * Kills `redisPid` once this process is gone (SIGKILL or a timeout skips exit hooks), checking every second
+ * for at most an hour; it exits by itself as soon as Redis does.
+ */
+function startWatchdog(redisPid: number) {
+  const script =
+    'i=0; while [ $i -lt 3600 ] && kill -0 "$1" 2>/dev/null && kill -0 "$2" 2>/dev/null; do sleep 1; i=$((i+1)); done; kill -9 "$2" 2>/dev/null';
+  const watchdog = spawn('sh', ['-c', script, 'redis-watchdog', String(process.pid), String(redisPid)], {
+    stdio: 'ignore',
+    detached: true,
+  });
+  watchdog.unref();
 }
 
 function waitForExit(child: ChildProcess): Promise<void> {
