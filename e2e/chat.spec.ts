@@ -32,9 +32,11 @@ async function transcript(page: Page): Promise<string[]> {
     );
 }
 
-/** Open, subscribed, and seeing `count` people in the room. */
+/** Connected, subscribed to the room, and seeing `count` people in it. */
 async function expectLive(page: Page, count: number) {
-  await expect(page.getByTestId('connection-status')).toHaveAttribute('data-status', 'open');
+  // Generous: after a server restart the client may be waiting out a backoff delay of several seconds.
+  await expect(page.getByTestId('connection-status')).toHaveAttribute('data-status', 'open', { timeout: 30_000 });
+  await expect(page.getByTestId('room-status')).toHaveAttribute('data-status', 'live');
   await expect(page.getByTestId('presence-member')).toHaveCount(count);
 }
 

@@ -66,7 +66,7 @@ test('edits made offline are kept and arrive after reconnecting', async ({ newUs
   await editor(bob).press('Control+End');
   await bob.keyboard.type(' Bob meanwhile.');
 
-  alice.network.goOnline();
+  await alice.network.goOnline();
   await waitUntilSaved(alice.page);
   await waitUntilSaved(bob);
   const expected = 'online. offline edit. Bob meanwhile.';

@@ -47,7 +47,7 @@ export const fullConfig: BenchConfig = {
   wideBurstEventsPerChannel: 20,
   fanoutSubscribers: 1_000,
   burstEvents: 200,
-  sustainedStepMs: 2_000,
+  sustainedStepMs: 1_500,
   sustainedSteps: 4,
   latencyPublishesPerSecond: 100,
   latencyDurationMs: 3_000,
@@ -77,7 +77,7 @@ export const quickConfig: BenchConfig = {
   stormClients: 1_000,
   stormChannels: 10,
   stormTimeoutMs: 30_000,
-  deadlineMs: 2 * 60_000,
+  deadlineMs: 3 * 60_000,
 };
 
 export function configFromEnv(env: NodeJS.ProcessEnv): BenchConfig {

@@ -10,7 +10,9 @@ export interface IpcRequest {
   cmd: string;
   args?: unknown;
 }
-export type IpcReply = { replyTo: number; ok: true; result: unknown } | { replyTo: number; ok: false; error: string };
+export type IpcReply =
+  | { replyTo: number; ok: true; result: unknown }
+  | { replyTo: number; ok: false; error: string };
 export interface IpcEvent {
   type: string;
   [key: string]: unknown;
@@ -96,7 +98,10 @@ export class IpcClient {
   /** The next event of one of these types. */
   waitForEvent(types: string[], timeoutMs: number): Promise<IpcEvent> {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${this.name}: no ${types} within ${timeoutMs} ms`)), timeoutMs);
+      const timer = setTimeout(
+        () => reject(new Error(`${this.name}: no ${types} within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
       this.eventWaiters.push({
         types,
         resolve: (event) => {

@@ -51,7 +51,8 @@ function finish(code: number): never | void {
   results.targets = judgeTargets(results);
 
   process.stdout.write(`\n${consoleTable(results)}\n\n`);
-  for (const t of results.targets) process.stdout.write(`${t.status.padEnd(12)} ${t.target}: ${t.evidence}\n`);
+  for (const t of results.targets)
+    process.stdout.write(`${t.status.padEnd(12)} ${t.target}: ${t.evidence}\n`);
   process.stdout.write(
     `\nServer and load generator share this machine's ${results.environment.cpus} cores; ` +
       'CPU per delivery (from /proc/<pid>/stat) is the steadier figure.\n',
@@ -68,7 +69,9 @@ function finish(code: number): never | void {
   writeFileSync(join(resultsDir, `latest${suffix}.json`), json);
   writeFileSync(join(resultsDir, `latest${suffix}.md`), `${markdown}\n`);
   if (!config.quick) updateBenchmarksFile(markdown);
-  process.stdout.write(`\nwrote ${join(resultsDir, `latest${suffix}.md`)} and .json${config.quick ? '' : ', BENCHMARKS.md'}\n`);
+  process.stdout.write(
+    `\nwrote ${join(resultsDir, `latest${suffix}.md`)} and .json${config.quick ? '' : ', BENCHMARKS.md'}\n`,
+  );
   killAllChildren();
   process.exit(code);
 }
@@ -111,6 +114,6 @@ await step('fan-out and latency, 1 channel', fanoutScenario);
 await step('idle memory and 100-channel fan-out', idleScenario);
 await step('two instances on Redis', redisScenario);
 await step('reconnect storm', stormScenario);
-if (config.bigIdleConnections > 0) await step(`${config.bigIdleConnections} idle connections`, bigIdleScenario);
+if (config.bigIdleConnections > 0)
+  await step(`${config.bigIdleConnections} idle connections`, bigIdleScenario);
 finish(0);
-

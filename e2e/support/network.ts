@@ -1,41 +1,40 @@
 import type { BrowserContext, WebSocketRoute } from '@playwright/test';
 
 export interface NetworkSwitch {
-  /** Drops every open WebSocket of the context (both ends) and refuses new ones, like a lost network. */
+  /** Takes the context offline and drops its open WebSockets (both ends), like a lost network. */
   goOffline(): Promise<void>;
-  goOnline(): void;
+  /** Back online: the browser fires `online`, and new WebSockets connect again. */
+  goOnline(): Promise<void>;
 }
 
 /**
- * Puts the context's WebSockets behind a switch. `context.setOffline` cannot be used: Chromium's offline
- * emulation leaves open WebSockets connected. Install it before the page connects.
+ * Puts the context's network behind a switch. `context.setOffline` alone is not enough: Chromium's offline
+ * emulation fails new connections but leaves open WebSockets connected, so those are routed through here
+ * and closed on the switch. Install it before the page connects.
  */
 export async function controlNetwork(context: BrowserContext): Promise<NetworkSwitch> {
-  let offline = false;
   const open = new Set<WebSocketRoute>();
   await context.routeWebSocket(/\/ws(\?|$)/, (ws) => {
-    if (offline) {
-      ws.close({ code: 1001, reason: 'offline' });
-      return;
-    }
+    console.log('route');
     const server = ws.connectToServer();
     open.add(ws);
     ws.onClose(() => {
       open.delete(ws);
       server.close();
     });
-    server.onClose(() => {
+    server.onClose((code, reason) => {
+      console.log('server close', code, reason);
       open.delete(ws);
       ws.close();
     });
   });
   return {
     async goOffline() {
-      offline = true;
+      await context.setOffline(true);
       await Promise.all([...open].map((ws) => ws.close({ code: 1001, reason: 'offline' })));
     },
-    goOnline() {
-      offline = false;
+    async goOnline() {
+      await context.setOffline(false);
     },
   };
 }

@@ -1,10 +1,15 @@
+import { lazy, Suspense } from 'react';
 import { InstanceTable } from './cards/InstanceTable.tsx';
 import { TotalCards } from './cards/TotalCards.tsx';
-import { ClusterCharts } from './charts/ClusterCharts.tsx';
 import { formatClock } from './format.ts';
 import type { Freshness } from './live/freshness.ts';
 import { STALE_AFTER_MS } from './live/freshness.ts';
 import { useDashboardLive } from './live/useDashboardLive.ts';
+
+// The chart library is most of the bundle: the figures show while it loads.
+const ClusterCharts = lazy(() =>
+  import('./charts/ClusterCharts.tsx').then((module) => ({ default: module.ClusterCharts })),
+);
 
 const FRESHNESS_TEXT: Record<Freshness, string> = {
   live: 'Live',
@@ -39,7 +44,9 @@ export function DashboardApp() {
         </p>
       )}
       <TotalCards latest={latest} />
-      <ClusterCharts samples={samples} />
+      <Suspense fallback={<p className="muted">Loading charts…</p>}>
+        <ClusterCharts samples={samples} />
+      </Suspense>
       <InstanceTable latest={latest} />
     </main>
   );

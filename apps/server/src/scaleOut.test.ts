@@ -131,6 +131,8 @@ describe('failover', () => {
       'all events after failover',
     );
     for (const subscriber of subscribers) {
+      // They really lost their instance and came back elsewhere.
+      expect(subscriber.closes()).toBeGreaterThan(0);
       assertOrderedUnique(subscriber.events);
       expect(textsOf(subscriber)).toEqual(sent);
       expect(subscriber.gaps).toEqual([]);

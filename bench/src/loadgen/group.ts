@@ -1,7 +1,7 @@
 import { WebSocket } from 'ws';
 import { BENCH_SECRET } from '../config.ts';
 import { wallNow } from '../ipc.ts';
-import { type ServerKind, channelName, payloadJson, readPublishedAt, signToken } from '../wire.ts';
+import { channelName, payloadJson, readPublishedAt, type ServerKind, signToken } from '../wire.ts';
 import { fullJitterDelayMs } from './backoff.ts';
 import { rawFrames, socketIoFrames, trpcDataResultId, trpcFrames } from './protocols.ts';
 import { peakPerWindow, percentile } from './samples.ts';
@@ -135,11 +135,15 @@ export class Group {
   // ---- connections ----------------------------------------------------------------------------
 
   private url(port: number): string {
-    return this.spec.kind === 'sio' ? `ws://127.0.0.1:${port}${socketIoFrames.path}` : `ws://127.0.0.1:${port}/ws`;
+    return this.spec.kind === 'sio'
+      ? `ws://127.0.0.1:${port}${socketIoFrames.path}`
+      : `ws://127.0.0.1:${port}/ws`;
   }
 
   private headers(userId: string): Record<string, string> | undefined {
-    return this.spec.kind === 'sb' ? { authorization: `Bearer ${signToken(BENCH_SECRET, userId)}` } : undefined;
+    return this.spec.kind === 'sb'
+      ? { authorization: `Bearer ${signToken(BENCH_SECRET, userId)}` }
+      : undefined;
   }
 
   private open(client: Client): void {
@@ -268,7 +272,12 @@ export class Group {
     let connected = 0;
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(
-        () => reject(new Error(`${this.spec.key}: ${connected}/${this.clients.length} subscribed after ${timeoutMs} ms`)),
+        () =>
+          reject(
+            new Error(
+              `${this.spec.key}: ${connected}/${this.clients.length} subscribed after ${timeoutMs} ms`,
+            ),
+          ),
         timeoutMs,
       );
       const launch = () => {
@@ -300,7 +309,8 @@ export class Group {
   async quiesce(quietMs: number, timeoutMs: number): Promise<{ waitedMs: number }> {
     const started = performance.now();
     while (performance.now() - this.lastFrameAt < quietMs) {
-      if (performance.now() - started > timeoutMs) throw new Error(`${this.spec.key}: still receiving after ${timeoutMs} ms`);
+      if (performance.now() - started > timeoutMs)
+        throw new Error(`${this.spec.key}: still receiving after ${timeoutMs} ms`);
       await new Promise((resolve) => setTimeout(resolve, quietMs / 4));
     }
     return { waitedMs: performance.now() - started };
@@ -395,7 +405,8 @@ export class Group {
     const publisher = this.publisher!;
     const started = performance.now();
     for (let round = 0; round < eventsPerChannel; round++) {
-      for (let channel = 0; channel < channels; channel++) publisher.send(this.publishFrame(channelName(channel)));
+      for (let channel = 0; channel < channels; channel++)
+        publisher.send(this.publishFrame(channelName(channel)));
     }
     const complete = await this.waitForTarget(timeoutMs);
     const elapsedMs = this.lastAt - started;
@@ -429,7 +440,10 @@ export class Group {
     let sent = 0;
     await new Promise<void>((resolve) => {
       const tick = () => {
-        const due = Math.min(total, Math.floor(((performance.now() - started) * publishesPerSecond) / 1000) + 1);
+        const due = Math.min(
+          total,
+          Math.floor(((performance.now() - started) * publishesPerSecond) / 1000) + 1,
+        );
         while (sent < due) {
           publisher.send(this.publishFrame(channelName(0)));
           sent++;

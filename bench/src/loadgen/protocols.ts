@@ -36,7 +36,8 @@ export const socketIoFrames = {
   path: '/socket.io/?EIO=4&transport=websocket',
   connect: '40',
   join: (ackId: number, channel: string) => `42${ackId}${JSON.stringify(['join', channel])}`,
-  publish: (channel: string, payload: string) => `42["publish",{"channel":${JSON.stringify(channel)},"payload":${payload}}]`,
+  publish: (channel: string, payload: string) =>
+    `42["publish",{"channel":${JSON.stringify(channel)},"payload":${payload}}]`,
   ping: '2',
   pong: '3',
 };

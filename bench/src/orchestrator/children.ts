@@ -51,7 +51,11 @@ export function startNode(
       fileURLToPath(new URL(`../${entry}`, import.meta.url)),
       ...args,
     ],
-    { cwd: benchDir, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: { ...process.env, ...options.env } },
+    {
+      cwd: benchDir,
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      env: { ...process.env, ...options.env },
+    },
   );
   if (child.pid === undefined) throw new Error(`${name}: spawn failed`);
   live.add(child);

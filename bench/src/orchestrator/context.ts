@@ -46,7 +46,11 @@ export class BenchContext {
   }
 
   quiesce(key: string, timeoutMs = 60_000) {
-    return this.loadgen.ipc.call<{ waitedMs: number }>('quiesce', { key, quietMs: 300, timeoutMs }, timeoutMs + 5_000);
+    return this.loadgen.ipc.call<{ waitedMs: number }>(
+      'quiesce',
+      { key, quietMs: 300, timeoutMs },
+      timeoutMs + 5_000,
+    );
   }
 
   burst(key: string, channels: number, eventsPerChannel: number, timeoutMs = 60_000) {

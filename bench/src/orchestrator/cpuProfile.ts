@@ -95,7 +95,8 @@ export function summariseProfile(file: string, windows: [number, number][], topN
       if (frame.functionName === '(root)') break;
       const where = frame.url ? `${shortUrl(frame.url)}:${frame.lineNumber + 1}` : '';
       const key = `${frame.functionName || '(anonymous)'} ${where}`;
-      if (!meta.has(key)) meta.set(key, { fn: frame.functionName || '(anonymous)', where, area: areaOf(frame) });
+      if (!meta.has(key))
+        meta.set(key, { fn: frame.functionName || '(anonymous)', where, area: areaOf(frame) });
       if (depth === 0) selfUs.set(key, (selfUs.get(key) ?? 0) + delta);
       if (!seen.has(key)) {
         seen.add(key);
@@ -112,6 +113,8 @@ export function summariseProfile(file: string, windows: [number, number][], topN
     .sort((a, b) => b[1] - a[1])
     .slice(0, topN)
     .map(([key, us]) => ({ ...meta.get(key)!, selfPct: pct(selfUs.get(key) ?? 0), totalPct: pct(us) }));
-  const areas = [...areaUs.entries()].sort((a, b) => b[1] - a[1]).map(([area, us]) => ({ area, selfPct: pct(us) }));
+  const areas = [...areaUs.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .map(([area, us]) => ({ area, selfPct: pct(us) }));
   return { busyMs: busy / 1000, idleMs: idle / 1000, windowed, top, topInclusive, areas };
 }

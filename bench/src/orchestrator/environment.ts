@@ -9,7 +9,9 @@ function packageDir(name: string, fromDir: string): string | undefined {
   let dir = fromDir;
   for (;;) {
     const candidate =
-      basename(dir) === 'node_modules' ? join(dir, name, 'package.json') : join(dir, 'node_modules', name, 'package.json');
+      basename(dir) === 'node_modules'
+        ? join(dir, name, 'package.json')
+        : join(dir, 'node_modules', name, 'package.json');
     if (existsSync(candidate)) return dirname(realpathSync(candidate));
     const parent = dirname(dir);
     if (parent === dir) return undefined;

@@ -1,5 +1,5 @@
 import { M } from './metricCatalog.ts';
-import { type Metric, type RunResults, type SystemId, type TargetOutcome, median } from './results.ts';
+import { type Metric, median, type RunResults, type SystemId, type TargetOutcome } from './results.ts';
 
 const COLUMNS = ['raw', 'sio', 'sb'] as const;
 const HEADERS = ['Figure', 'raw ws (reference)', 'Socket.IO 4.8', 'Switchboard'];
@@ -42,14 +42,19 @@ export function tableRows(results: RunResults): string[][] {
 export function markdownTable(results: RunResults): string {
   const rows = tableRows(results);
   const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
-  return [line(HEADERS), line(HEADERS.map((_, i) => (i === 0 ? '---' : '---:'))), ...rows.map(line)].join('\n');
+  return [line(HEADERS), line(HEADERS.map((_, i) => (i === 0 ? '---' : '---:'))), ...rows.map(line)].join(
+    '\n',
+  );
 }
 
 export function consoleTable(results: RunResults): string {
   const rows = [HEADERS, ...tableRows(results)];
   const widths = HEADERS.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  const render = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
-  return [render(rows[0]!), widths.map((w) => '─'.repeat(w)).join('  '), ...rows.slice(1).map(render)].join('\n');
+  const render = (r: string[]) =>
+    r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  return [render(rows[0]!), widths.map((w) => '─'.repeat(w)).join('  '), ...rows.slice(1).map(render)].join(
+    '\n',
+  );
 }
 
 /** The targets of issue 8, judged on this run's medians. */
@@ -58,7 +63,12 @@ export function judgeTargets(results: RunResults): TargetOutcome[] {
     median(results.metrics.find((m) => m.id === id)?.samples[system]);
   const f = (v: number, d = 0) => format(v, d);
   const x = (a: number, b: number) => `${(a / b).toFixed(2)}×`;
-  const outcome = (target: string, values: number[], pass: () => boolean, evidence: string): TargetOutcome => ({
+  const outcome = (
+    target: string,
+    values: number[],
+    pass: () => boolean,
+    evidence: string,
+  ): TargetOutcome => ({
     target,
     status: values.every(Number.isFinite) ? (pass() ? 'met' : 'missed') : 'not measured',
     evidence,
@@ -126,26 +136,38 @@ export function judgeTargets(results: RunResults): TargetOutcome[] {
   );
   const bigHeld = get(M.bigHeld, 'sb');
   const bigRss = get(M.bigRss, 'sb');
-  const bigTarget = Number(results.config && (results.config as { bigIdleConnections?: number }).bigIdleConnections);
+  const bigTarget = (results.config as { bigIdleConnections?: number }).bigIdleConnections ?? 0;
   out.push(
-    outcome(
-      `${format(bigTarget, 0)} idle subscribed connections on one instance`,
-      [bigHeld, bigRss],
-      () => bigHeld >= bigTarget,
-      `held ${f(bigHeld)} at ${f(bigRss, 1)} KiB RSS each ≈ ${f(2 ** 20 / bigRss)} connections per GiB`,
-    ),
+    bigTarget > 0
+      ? outcome(
+          `${format(bigTarget, 0)} idle subscribed connections on one instance`,
+          [bigHeld, bigRss],
+          () => bigHeld >= bigTarget,
+          `held ${f(bigHeld)} at ${f(bigRss, 1)} KiB RSS each ≈ ${f(2 ** 20 / bigRss)} connections per GiB of RSS`,
+        )
+      : {
+          target: '19,000 idle subscribed connections on one instance',
+          status: 'not measured',
+          evidence: 'not part of the quick run',
+        },
   );
   return out;
 }
 
 export function markdownTargets(targets: TargetOutcome[]): string {
   const mark = { met: '✅ met', missed: '❌ missed', 'not measured': '⚪ not measured' } as const;
-  return ['| Target (issue 8) | Result | Evidence |', '|---|---|---|', ...targets.map((t) => `| ${t.target} | ${mark[t.status]} | ${t.evidence} |`)].join('\n');
+  return [
+    '| Target (issue 8) | Result | Evidence |',
+    '|---|---|---|',
+    ...targets.map((t) => `| ${t.target} | ${mark[t.status]} | ${t.evidence} |`),
+  ].join('\n');
 }
 
 export function markdownReport(results: RunResults): string {
   const env = results.environment;
-  const versions = Object.entries(results.versions).map(([k, v]) => `${k} ${v}`).join(', ');
+  const versions = Object.entries(results.versions)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ');
   return [
     `## Results ${results.quick ? '(BENCH_QUICK smoke run: single samples, smaller counts)' : ''}`.trim(),
     '',

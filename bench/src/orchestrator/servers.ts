@@ -17,32 +17,66 @@ export interface ServerHandle {
 /** The system under test could not start because an optional part is missing (the Redis broker). */
 export class ServerUnavailable extends Error {}
 
-export async function startServer(
+interface ServerOptions {
+  port?: number;
+  redisUrl?: string;
+  nodeFlags?: string[];
+  timeoutMs?: number;
+}
+
+/** Starts a server process and waits until it listens. */
+export async function startServer(kind: ServerKind, options: ServerOptions = {}): Promise<ServerHandle> {
+  return (await prepareServer(kind, options, false)).listen();
+}
+
+/**
+ * Starts a server process that loads and builds everything but listens only on `listen()`: a restart
+ * whose downtime is the same for every server, not its module loading time.
+ */
+export async function prepareServer(
   kind: ServerKind,
-  options: { port?: number; redisUrl?: string; nodeFlags?: string[]; timeoutMs?: number } = {},
-): Promise<ServerHandle> {
+  options: ServerOptions = {},
+  deferListen = true,
+): Promise<{ child: NodeChild; listen(): Promise<ServerHandle> }> {
+  const timeoutMs = options.timeoutMs ?? 30_000;
   const child = startNode(`${kind}-server`, 'servers/main.ts', [kind, String(options.port ?? 0)], {
     nodeFlags: ['--expose-gc', ...(options.nodeFlags ?? [])],
-    env: { BENCH_REDIS_URL: options.redisUrl ?? '' },
+    env: { BENCH_REDIS_URL: options.redisUrl ?? '', BENCH_DEFER_LISTEN: deferListen ? '1' : '0' },
   });
-  let event: Awaited<ReturnType<typeof child.ipc.waitForEvent>>;
-  try {
-    event = await child.ipc.waitForEvent(['listening', 'failed'], options.timeoutMs ?? 30_000);
-  } catch (error) {
-    await child.kill();
-    throw error;
-  }
-  if (event.type === 'failed') {
-    await child.kill();
-    const reason = String(event.reason);
-    throw event.missing ? new ServerUnavailable(reason) : new Error(`${kind} server failed: ${reason}`);
-  }
+  const expect = async (types: string[]) => {
+    try {
+      const event = await child.ipc.waitForEvent([...types, 'failed'], timeoutMs);
+      if (event.type !== 'failed') return event;
+      const reason = String(event.reason);
+      throw event.missing ? new ServerUnavailable(reason) : new Error(`${kind} server failed: ${reason}`);
+    } catch (error) {
+      await child.kill();
+      throw error;
+    }
+  };
+  // Wait for both events from the start, so a fast `listening` is not missed ('ready' first: an early
+  // 'failed' goes to the first waiter).
+  const ready = expect(['ready']);
+  const listening = deferListen ? undefined : expect(['listening']);
+  listening?.catch(() => {});
+  await ready;
+  return {
+    child,
+    async listen() {
+      const event = await (listening ??
+        Promise.all([expect(['listening']), child.ipc.call('listen')]).then(([e]) => e));
+      return handle(kind, child, event.port as number, event.at as number);
+    },
+  };
+}
+
+function handle(kind: ServerKind, child: NodeChild, port: number, listeningAt: number): ServerHandle {
   return {
     kind,
     child,
     pid: child.pid,
-    port: event.port as number,
-    listeningAt: event.at as number,
+    port,
+    listeningAt,
     async memory() {
       const usage = await child.ipc.call<NodeJS.MemoryUsage>('memory');
       return { rssBytes: readProc(child.pid).rssBytes, heapUsedBytes: usage.heapUsed };

@@ -6,7 +6,7 @@ import { WebSocket, WebSocketServer } from 'ws';
 import { BENCH_SECRET } from '../config.ts';
 import { socketIoFrames, trpcFrames } from '../loadgen/protocols.ts';
 import type { BenchRouter } from '../servers/switchboard.ts';
-import { EVENT_TYPE, channelName, payloadJson, signToken } from '../wire.ts';
+import { channelName, EVENT_TYPE, payloadJson, signToken } from '../wire.ts';
 
 /**
  * Checks, before any figure is taken, that the bare-socket load generator sends exactly what the official
@@ -28,7 +28,9 @@ function normalise(frame: string): string {
 const withTimeout = <T>(promise: Promise<T>, ms: number, what: string) =>
   Promise.race([
     promise,
-    new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${what}: timed out after ${ms} ms`)), ms)),
+    new Promise<never>((_, reject) =>
+      setTimeout(() => reject(new Error(`${what}: timed out after ${ms} ms`)), ms),
+    ),
   ]);
 
 function compare(check: string, official: string | undefined, harness: string): Verification {
@@ -111,8 +113,16 @@ async function verifyTrpcFrames(): Promise<Verification[]> {
     const publishId = publish ? (JSON.parse(publish) as { id: number }).id : 0;
     return [
       compare('tRPC subscribe frame', subscribes[0], trpcFrames.subscribe(1, channel)),
-      compare('tRPC publish (mutation) frame', publish, trpcFrames.publish(publishId, channel, payloadJson(1, 1234.5))),
-      compare('tRPC resubscribe frame (lastEventId)', subscribes[1], trpcFrames.subscribe(1, channel, resumeId)),
+      compare(
+        'tRPC publish (mutation) frame',
+        publish,
+        trpcFrames.publish(publishId, channel, payloadJson(1, 1234.5)),
+      ),
+      compare(
+        'tRPC resubscribe frame (lastEventId)',
+        subscribes[1],
+        trpcFrames.subscribe(1, channel, resumeId),
+      ),
     ];
   } finally {
     wsClient.close();
@@ -149,7 +159,11 @@ async function verifyTrpcEndToEnd(port: number): Promise<Verification> {
       10_000,
       'tRPC end to end',
     );
-    return { check: '@trpc/client receives from Switchboard', ok: true, detail: JSON.stringify(received).slice(0, 200) };
+    return {
+      check: '@trpc/client receives from Switchboard',
+      ok: true,
+      detail: JSON.stringify(received).slice(0, 200),
+    };
   } catch (error) {
     return { check: '@trpc/client receives from Switchboard', ok: false, detail: (error as Error).message };
   } finally {
@@ -168,15 +182,24 @@ async function verifySocketIoFrames(): Promise<Verification[]> {
   const client = io(`ws://127.0.0.1:${server.port}`, { transports: ['websocket'], reconnection: false });
   // The capture server must speak first, like Engine.IO does.
   await until(() => server.connected.length > 0, 5_000, 'socket.io-client connect');
-  server.connected[0]!.send('0{"sid":"e","upgrades":[],"pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}');
+  server.connected[0]!.send(
+    '0{"sid":"e","upgrades":[],"pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}',
+  );
   try {
     await until(() => client.connected, 5_000, 'socket.io handshake');
-    void client.timeout(2_000).emitWithAck('join', channel).catch(() => {});
+    void client
+      .timeout(2_000)
+      .emitWithAck('join', channel)
+      .catch(() => {});
     client.emit('publish', { channel, payload: JSON.parse(payloadJson(1, 1234.5)) });
     await until(() => server.frames.length >= 3, 5_000, 'socket.io frames');
     return [
       compare('Socket.IO join frame', server.frames[1], socketIoFrames.join(0, channel)),
-      compare('Socket.IO publish frame', server.frames[2], socketIoFrames.publish(channel, payloadJson(1, 1234.5))),
+      compare(
+        'Socket.IO publish frame',
+        server.frames[2],
+        socketIoFrames.publish(channel, payloadJson(1, 1234.5)),
+      ),
     ];
   } finally {
     client.close();
@@ -202,7 +225,11 @@ async function verifySocketIoEndToEnd(port: number): Promise<Verification> {
       10_000,
       'Socket.IO end to end',
     );
-    return { check: 'socket.io-client receives from Socket.IO', ok: true, detail: JSON.stringify(received).slice(0, 200) };
+    return {
+      check: 'socket.io-client receives from Socket.IO',
+      ok: true,
+      detail: JSON.stringify(received).slice(0, 200),
+    };
   } catch (error) {
     return { check: 'socket.io-client receives from Socket.IO', ok: false, detail: (error as Error).message };
   } finally {

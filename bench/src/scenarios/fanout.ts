@@ -1,8 +1,8 @@
-import type { ServerKind } from '../wire.ts';
 import { type BenchContext, rotate } from '../orchestrator/context.ts';
 import { M } from '../orchestrator/metricCatalog.ts';
 import { type ServerHandle, startServer } from '../orchestrator/servers.ts';
 import { verifyHarness } from '../orchestrator/verify.ts';
+import type { ServerKind } from '../wire.ts';
 
 const SYSTEMS: readonly ServerKind[] = ['raw', 'sio', 'sb'];
 const key = (kind: ServerKind) => `fanout-${kind}`;
@@ -21,12 +21,21 @@ export async function fanoutScenario(ctx: BenchContext): Promise<void> {
     ctx.log('verifying harness frames against @trpc/client and socket.io-client');
     book.results.verification = await verifyHarness({ sio: servers.sio.port, sb: servers.sb.port });
     for (const v of book.results.verification) ctx.log(`  ${v.ok ? 'ok  ' : 'FAIL'} ${v.check}`);
-    if (book.results.verification.some((v) => !v.ok)) book.note('Harness verification failed: see "verification" in the JSON.');
+    if (book.results.verification.some((v) => !v.ok))
+      book.note('Harness verification failed: see "verification" in the JSON.');
 
     for (const kind of SYSTEMS) {
-      const connected = await ctx.connect({ key: key(kind), kind, ports: [servers[kind].port], count: config.fanoutSubscribers, channels: 1 });
+      const connected = await ctx.connect({
+        key: key(kind),
+        kind,
+        ports: [servers[kind].port],
+        count: config.fanoutSubscribers,
+        channels: 1,
+      });
       const quiet = await ctx.quiesce(key(kind));
-      ctx.log(`${kind}: ${connected.connected} subscribers in ${connected.elapsedMs.toFixed(0)} ms (+${quiet.waitedMs.toFixed(0)} ms until quiet)`);
+      ctx.log(
+        `${kind}: ${connected.connected} subscribers in ${connected.elapsedMs.toFixed(0)} ms (+${quiet.waitedMs.toFixed(0)} ms until quiet)`,
+      );
       // Warm-up: JIT and buffers, not recorded.
       await ctx.burst(key(kind), 1, Math.ceil(config.burstEvents / 2));
     }
@@ -36,19 +45,25 @@ export async function fanoutScenario(ctx: BenchContext): Promise<void> {
         await ctx.quiesce(key(kind));
         const run = await ctx.measure([servers[kind].pid], () => ctx.burst(key(kind), 1, config.burstEvents));
         const { result } = run;
-        if (!result.complete) book.note(`${kind} burst rep ${rep + 1}: ${result.delivered}/${result.expected} delivered`);
+        if (!result.complete)
+          book.note(`${kind} burst rep ${rep + 1}: ${result.delivered}/${result.expected} delivered`);
         book.add(M.burst, kind, result.deliveriesPerSec, result);
         book.add(M.burstCpu, kind, (run.serverCpuMs * 1000) / result.delivered);
         book.add(M.burstLoadgenCpu, kind, (run.loadgenCpuMs * 1000) / result.delivered);
         book.add(M.burstServerPct, kind, (run.serverCpuMs / run.wallMs) * 100);
         book.add(M.burstLoadgenPct, kind, (run.loadgenCpuMs / run.wallMs) * 100);
-        ctx.log(`burst ${kind} rep ${rep + 1}: ${result.deliveriesPerSec.toFixed(0)} deliveries/s, server ${((run.serverCpuMs * 1000) / result.delivered).toFixed(2)} µs/delivery`);
+        ctx.log(
+          `burst ${kind} rep ${rep + 1}: ${result.deliveriesPerSec.toFixed(0)} deliveries/s, server ${((run.serverCpuMs * 1000) / result.delivered).toFixed(2)} µs/delivery`,
+        );
       }
     }
 
     for (let rep = 0; rep < config.repetitions; rep++) {
       for (const kind of rotate(SYSTEMS, rep)) {
-        if (!ctx.hasTime(config.sustainedSteps * (config.sustainedStepMs + 2_000) + 120_000)) {
+        // Keep about half the budget for the scenarios that follow.
+        if (
+          !ctx.hasTime(config.sustainedSteps * (config.sustainedStepMs + 2_000) + config.deadlineMs * 0.5)
+        ) {
           book.note(`sustained-rate search stopped at rep ${rep + 1} (time budget)`);
           break;
         }
@@ -66,12 +81,15 @@ export async function fanoutScenario(ctx: BenchContext): Promise<void> {
           ctx.rate(key(kind), config.latencyPublishesPerSecond, config.latencyDurationMs),
         );
         const { result } = run;
-        if (!result.complete) book.note(`${kind} latency rep ${rep + 1}: ${result.delivered}/${result.expected} delivered`);
+        if (!result.complete)
+          book.note(`${kind} latency rep ${rep + 1}: ${result.delivered}/${result.expected} delivered`);
         book.add(M.p50, kind, result.p50Ms, result);
         book.add(M.p95, kind, result.p95Ms);
         book.add(M.p99, kind, result.p99Ms);
         book.add(M.latencyServerPct, kind, (run.serverCpuMs / run.wallMs) * 100);
-        ctx.log(`latency ${kind} rep ${rep + 1}: p50 ${result.p50Ms.toFixed(2)} p99 ${result.p99Ms.toFixed(2)} ms`);
+        ctx.log(
+          `latency ${kind} rep ${rep + 1}: p50 ${result.p50Ms.toFixed(2)} p99 ${result.p99Ms.toFixed(2)} ms`,
+        );
       }
     }
   } finally {
@@ -99,7 +117,17 @@ async function searchSustainedRate(ctx: BenchContext, groupKey: string, ceilingP
     const flat = result.lastQuarterP50Ms <= 2 * result.firstQuarterP50Ms + 20;
     const keptRate = result.sentPerSecond >= 0.95 * rate;
     const pass = result.complete && flat && keptRate;
-    steps.push({ rate, pass, complete: result.complete, flat, keptRate, p50: result.p50Ms, p99: result.p99Ms, firstQ: result.firstQuarterP50Ms, lastQ: result.lastQuarterP50Ms });
+    steps.push({
+      rate,
+      pass,
+      complete: result.complete,
+      flat,
+      keptRate,
+      p50: result.p50Ms,
+      p99: result.p99Ms,
+      firstQ: result.firstQuarterP50Ms,
+      lastQ: result.lastQuarterP50Ms,
+    });
     if (pass) low = rate;
     else high = rate;
     rate = (low + high) / 2;

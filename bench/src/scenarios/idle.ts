@@ -1,7 +1,7 @@
-import type { ServerKind } from '../wire.ts';
 import { type BenchContext, rotate } from '../orchestrator/context.ts';
 import { M } from '../orchestrator/metricCatalog.ts';
 import { startServer } from '../orchestrator/servers.ts';
+import type { ServerKind } from '../wire.ts';
 
 const SYSTEMS: readonly ServerKind[] = ['raw', 'sio', 'sb'];
 const KiB = 1024;
@@ -15,11 +15,19 @@ export async function idleScenario(ctx: BenchContext): Promise<void> {
   const { config, book } = ctx;
   for (let rep = 0; rep < config.repetitions; rep++) {
     for (const kind of rotate(SYSTEMS, rep)) {
-      if (!ctx.hasTime(90_000)) {
+      // Keep about a third of the budget for Redis, the storm and the 19,000 run.
+      if (!ctx.hasTime(30_000 + config.deadlineMs * 0.3)) {
         book.note(`idle/wide runs stopped at rep ${rep + 1} (time budget)`);
         return;
       }
-      const sample = await holdIdle(ctx, kind, config.idleConnections, config.idleChannels, `idle-${kind}-${rep}`, true);
+      const sample = await holdIdle(
+        ctx,
+        kind,
+        config.idleConnections,
+        config.idleChannels,
+        `idle-${kind}-${rep}`,
+        true,
+      );
       book.add(M.idleRss, kind, sample.rssPerConnKiB);
       book.add(M.idleHeap, kind, sample.heapPerConnKiB);
       book.add(M.connectCpu, kind, sample.connectCpuUs);
@@ -41,17 +49,33 @@ export async function bigIdleScenario(ctx: BenchContext): Promise<void> {
       continue;
     }
     try {
-      const sample = await holdIdle(ctx, kind, config.bigIdleConnections, config.idleChannels, `big-${kind}`, false);
+      const sample = await holdIdle(
+        ctx,
+        kind,
+        config.bigIdleConnections,
+        config.idleChannels,
+        `big-${kind}`,
+        false,
+      );
       book.add(M.bigHeld, kind, sample.held);
       book.add(M.bigRss, kind, sample.rssPerConnKiB, sample);
       book.add(M.bigHeap, kind, sample.heapPerConnKiB);
     } catch (error) {
-      book.note(`${config.bigIdleConnections} connections on ${kind} failed: ${(error as Error).message.slice(0, 300)}`);
+      book.note(
+        `${config.bigIdleConnections} connections on ${kind} failed: ${(error as Error).message.slice(0, 300)}`,
+      );
     }
   }
 }
 
-async function holdIdle(ctx: BenchContext, kind: ServerKind, count: number, channels: number, key: string, wide: boolean) {
+async function holdIdle(
+  ctx: BenchContext,
+  kind: ServerKind,
+  count: number,
+  channels: number,
+  key: string,
+  wide: boolean,
+) {
   const server = await startServer(kind);
   try {
     const before = await server.memory();
@@ -71,13 +95,17 @@ async function holdIdle(ctx: BenchContext, kind: ServerKind, count: number, chan
     if (wide) {
       await ctx.burst(key, channels, 1);
       await ctx.quiesce(key);
-      const run = await ctx.measure([server.pid], () => ctx.burst(key, channels, ctx.config.wideBurstEventsPerChannel));
+      const run = await ctx.measure([server.pid], () =>
+        ctx.burst(key, channels, ctx.config.wideBurstEventsPerChannel),
+      );
       wideResult = {
         deliveriesPerSec: run.result.deliveriesPerSec,
         cpuUsPerDelivery: (run.serverCpuMs * 1000) / run.result.delivered,
         complete: run.result.complete,
       };
-      ctx.log(`wide ${kind}: ${wideResult.deliveriesPerSec.toFixed(0)} deliveries/s, ${wideResult.cpuUsPerDelivery.toFixed(2)} µs/delivery`);
+      ctx.log(
+        `wide ${kind}: ${wideResult.deliveriesPerSec.toFixed(0)} deliveries/s, ${wideResult.cpuUsPerDelivery.toFixed(2)} µs/delivery`,
+      );
     }
     return {
       held: connect.result.connected,

@@ -1,9 +1,9 @@
-import type { ServerKind } from '../wire.ts';
 import { type BenchContext, rotate } from '../orchestrator/context.ts';
 import { M } from '../orchestrator/metricCatalog.ts';
 import { startRedis } from '../orchestrator/redisServer.ts';
 import type { SystemId } from '../orchestrator/results.ts';
 import { type ServerHandle, ServerUnavailable, startServer } from '../orchestrator/servers.ts';
+import type { ServerKind } from '../wire.ts';
 
 const key = (kind: ServerKind) => `redis-${kind}`;
 
@@ -42,16 +42,22 @@ export async function redisScenario(ctx: BenchContext): Promise<void> {
         const system = `${kind}-redis` as SystemId;
         const pids = instances.get(kind)!.map((s) => s.pid);
         await ctx.quiesce(key(kind));
-        const burst = await ctx.measure(pids, () => ctx.burst(key(kind), 1, config.redisBurstEvents), [redis.pid]);
+        const burst = await ctx.measure(pids, () => ctx.burst(key(kind), 1, config.redisBurstEvents), [
+          redis.pid,
+        ]);
         const delivered = burst.result.delivered;
         book.add(M.redisBurst, system, burst.result.deliveriesPerSec, burst.result);
-        book.add(M.redisCpu, system, (burst.serverCpuMs * 1000) / delivered);
-        book.add(M.redisServerCpu, system, (burst.extraCpuMs * 1000) / delivered);
+        book.add(M.redisCpu, system, ((burst.serverCpuMs + burst.extraCpuMs) * 1000) / delivered, {
+          instancesCpuMs: burst.serverCpuMs,
+          redisServerCpuMs: burst.extraCpuMs,
+        });
         await ctx.quiesce(key(kind));
         const rate = await ctx.rate(key(kind), config.latencyPublishesPerSecond, config.latencyDurationMs);
         book.add(M.redisP50, system, rate.p50Ms, rate);
         book.add(M.redisP99, system, rate.p99Ms);
-        ctx.log(`redis ${kind} rep ${rep + 1}: ${burst.result.deliveriesPerSec.toFixed(0)} deliveries/s, p99 ${rate.p99Ms.toFixed(2)} ms`);
+        ctx.log(
+          `redis ${kind} rep ${rep + 1}: ${burst.result.deliveriesPerSec.toFixed(0)} deliveries/s, p99 ${rate.p99Ms.toFixed(2)} ms`,
+        );
       }
     }
   } finally {

@@ -1,28 +1,44 @@
+import { writeHeapSnapshot } from 'node:v8';
 import { sendEvent, serveIpc, wallNow } from '../ipc.ts';
 import type { ServerKind } from '../wire.ts';
-import { startRawServer } from './raw.ts';
-import { startSocketIoServer } from './socketio.ts';
-import { RedisBrokerMissing, startSwitchboardServer } from './switchboard.ts';
+import { createRawServer } from './raw.ts';
+import { createSocketIoServer } from './socketio.ts';
+import { createSwitchboardBenchServer, RedisBrokerMissing } from './switchboard.ts';
 
 /**
  * Entry of one server process: `main.ts <raw|sio|sb> [port]`, with `BENCH_REDIS_URL` for the Redis
- * variants. Reports `listening` over IPC and answers `memory` (after a full GC) and `exit`.
+ * variants. Reports `ready` once built, then listens at once, or on the `listen` command when
+ * `BENCH_DEFER_LISTEN=1` (a restart that is ready to take the port the moment the old process dies), and
+ * reports `listening`. Also answers `memory` (after two full GCs), `heapSnapshot`, `mark` and `exit`.
  */
-export interface RunningServer {
-  port: number;
+export interface CreatedServer {
+  listen(port: number): Promise<number>;
 }
 
 const kind = process.argv[2] as ServerKind;
 const port = Number(process.argv[3] ?? 0);
 const redisUrl = process.env.BENCH_REDIS_URL || undefined;
-
+const deferListen = process.env.BENCH_DEFER_LISTEN === '1';
 const gc = (globalThis as { gc?: () => void }).gc;
+let created: CreatedServer | undefined;
+
+async function listen() {
+  if (!created) throw new Error('server not created');
+  const bound = await created.listen(port);
+  sendEvent({ type: 'listening', port: bound, at: wallNow() });
+  return bound;
+}
 
 serveIpc({
   memory() {
     gc?.();
     gc?.();
     return process.memoryUsage();
+  },
+  listen,
+  /** Writes a heap snapshot (V8 collects garbage first) and returns its path. */
+  heapSnapshot(args: { path: string }) {
+    return writeHeapSnapshot(args.path);
   },
   /** The monotonic clock V8's CPU profiler stamps samples with, in µs: marks a profile window. */
   mark() {
@@ -36,13 +52,14 @@ serveIpc({
 });
 
 try {
-  const started =
+  created =
     kind === 'raw'
-      ? await startRawServer(port)
+      ? await createRawServer()
       : kind === 'sio'
-        ? await startSocketIoServer(port, redisUrl)
-        : await startSwitchboardServer(port, redisUrl);
-  sendEvent({ type: 'listening', port: started.port, at: wallNow() });
+        ? await createSocketIoServer(redisUrl)
+        : await createSwitchboardBenchServer(redisUrl);
+  sendEvent({ type: 'ready' });
+  if (!deferListen) await listen();
 } catch (error) {
   sendEvent({
     type: 'failed',

@@ -2,13 +2,13 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocket, WebSocketServer } from 'ws';
 import { EVENT_TYPE } from '../wire.ts';
-import type { RunningServer } from './main.ts';
+import type { CreatedServer } from './main.ts';
 
 /**
  * The reference: what a careful Node developer writes by hand with `ws`. One `JSON.stringify` per publish,
  * a `Set` of sockets per channel, `perMessageDeflate` off, nothing else (no auth, heartbeat or limits).
  */
-export async function startRawServer(port: number): Promise<RunningServer> {
+export async function createRawServer(): Promise<CreatedServer> {
   const httpServer = createServer((_req, res) => res.writeHead(404).end());
   const wss = new WebSocketServer({ server: httpServer, perMessageDeflate: false, clientTracking: false });
   const channels = new Map<string, Set<WebSocket>>();
@@ -26,7 +26,12 @@ export async function startRawServer(port: number): Promise<RunningServer> {
       } else if (message.pub !== undefined) {
         const members = channels.get(message.pub);
         if (!members) return;
-        const frame = JSON.stringify({ channel: message.pub, type: EVENT_TYPE, payload: message.payload, ts: Date.now() });
+        const frame = JSON.stringify({
+          channel: message.pub,
+          type: EVENT_TYPE,
+          payload: message.payload,
+          ts: Date.now(),
+        });
         for (const member of members) if (member.readyState === WebSocket.OPEN) member.send(frame);
       }
     });
@@ -40,6 +45,10 @@ export async function startRawServer(port: number): Promise<RunningServer> {
     socket.on('error', () => {});
   });
 
-  await new Promise<void>((resolve) => httpServer.listen(port, '127.0.0.1', resolve));
-  return { port: (httpServer.address() as AddressInfo).port };
+  return {
+    async listen(port) {
+      await new Promise<void>((resolve) => httpServer.listen(port, '127.0.0.1', resolve));
+      return (httpServer.address() as AddressInfo).port;
+    },
+  };
 }

@@ -4,15 +4,19 @@ import { createAdapter } from '@socket.io/redis-adapter';
 import { Redis } from 'ioredis';
 import { Server } from 'socket.io';
 import { EVENT_TYPE } from '../wire.ts';
-import type { RunningServer } from './main.ts';
+import type { CreatedServer } from './main.ts';
 
 /**
  * Socket.IO 4.8 as its docs show it: rooms, `io.to(room).emit`, WebSocket transport only, and with
  * `redisUrl` the `@socket.io/redis-adapter` so two instances share rooms.
  */
-export async function startSocketIoServer(port: number, redisUrl: string | undefined): Promise<RunningServer> {
+export async function createSocketIoServer(redisUrl: string | undefined): Promise<CreatedServer> {
   const httpServer = createServer();
-  const io = new Server(httpServer, { transports: ['websocket'], serveClient: false, perMessageDeflate: false });
+  const io = new Server(httpServer, {
+    transports: ['websocket'],
+    serveClient: false,
+    perMessageDeflate: false,
+  });
   if (redisUrl) {
     const pubClient = new Redis(redisUrl);
     const subClient = pubClient.duplicate();
@@ -34,6 +38,10 @@ export async function startSocketIoServer(port: number, redisUrl: string | undef
     });
   });
 
-  await new Promise<void>((resolve) => httpServer.listen(port, '127.0.0.1', resolve));
-  return { port: (httpServer.address() as AddressInfo).port };
+  return {
+    async listen(port) {
+      await new Promise<void>((resolve) => httpServer.listen(port, '127.0.0.1', resolve));
+      return (httpServer.address() as AddressInfo).port;
+    },
+  };
 }

@@ -4,7 +4,7 @@ import pino from 'pino';
 import { z } from 'zod';
 import { BENCH_SECRET } from '../config.ts';
 import { EVENT_TYPE } from '../wire.ts';
-import type { RunningServer } from './main.ts';
+import type { CreatedServer } from './main.ts';
 
 /** The bench channel family: stored `tick` events with the bench payload. */
 export const benchChannel = defineChannel({
@@ -41,7 +41,7 @@ async function redisBroker(url: string): Promise<Broker> {
  * writes a line per connection), `maxConnections` admits the 19,000-connection run, and the per-connection
  * rate limit is lifted because one publisher connection drives every publish.
  */
-export async function startSwitchboardServer(port: number, redisUrl: string | undefined): Promise<RunningServer> {
+export async function createSwitchboardBenchServer(redisUrl: string | undefined): Promise<CreatedServer> {
   const broker = redisUrl ? await redisBroker(redisUrl) : undefined;
   const server = createSwitchboardServer({
     router: benchRouter,
@@ -53,6 +53,9 @@ export async function startSwitchboardServer(port: number, redisUrl: string | un
     rateLimitPerSecond: 1_000_000,
     rateLimitBurst: 1_000_000,
   });
-  const { port: bound } = await server.listen(port, '127.0.0.1');
-  return { port: bound };
+  return {
+    async listen(port) {
+      return (await server.listen(port, '127.0.0.1')).port;
+    },
+  };
 }

@@ -19,7 +19,8 @@ function seededRandom(seed: number): () => number {
 /** Share of the largest 100 ms bucket among these times. */
 function largestBucketShare(timesMs: number[], bucketMs = 100): number {
   const buckets = new Map<number, number>();
-  for (const t of timesMs) buckets.set(Math.floor(t / bucketMs), (buckets.get(Math.floor(t / bucketMs)) ?? 0) + 1);
+  for (const t of timesMs)
+    buckets.set(Math.floor(t / bucketMs), (buckets.get(Math.floor(t / bucketMs)) ?? 0) + 1);
   return Math.max(...buckets.values()) / timesMs.length;
 }
 

@@ -1,11 +1,11 @@
 import type { ChannelEvent, PresenceMember } from '@switchboard/protocol';
 import { chatChannel, userChannel } from '@switchboard/protocol/demo';
 import { describe, expectTypeOf, it } from 'vitest';
+import type { TestRouter } from './__tests__/testServer.ts';
 import type { PublishResult } from './channel.ts';
 import type { ChannelStatus } from './channelSession.ts';
 import type { ConnectionState } from './connectionState.ts';
-import { createSwitchboardClient } from './createSwitchboardClient.ts';
-import type { TestRouter } from './__tests__/testServer.ts';
+import type { createSwitchboardClient } from './createSwitchboardClient.ts';
 
 declare const client: ReturnType<typeof createSwitchboardClient<TestRouter>>;
 const room = client.channel(chatChannel, 'room');

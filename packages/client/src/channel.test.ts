@@ -1,4 +1,4 @@
-import { type Envelope, type SwitchboardError, isSwitchboardError } from '@switchboard/protocol';
+import { type Envelope, isSwitchboardError, type SwitchboardError } from '@switchboard/protocol';
 import { chatChannel, userChannel } from '@switchboard/protocol/demo';
 import { describe, expect, it } from 'vitest';
 import { useCleanup } from './__tests__/cleanup.ts';
@@ -11,7 +11,9 @@ const track = useCleanup();
 
 async function setup() {
   const fixture = track(await startTestServer(), (f) => f.close());
-  const alice = track(testClient({ url: fixture.wsUrl, getToken: () => signToken('alice') }), (c) => c.close());
+  const alice = track(testClient({ url: fixture.wsUrl, getToken: () => signToken('alice') }), (c) =>
+    c.close(),
+  );
   return { fixture, alice };
 }
 
@@ -38,6 +40,16 @@ describe('#publish', () => {
     });
   });
 
+  it('sends a correlation id chosen by the caller', async () => {
+    const { alice } = await setup();
+    const room = alice.channel(chatChannel, 'room');
+    const result = await room.publish('message', { text: 'mine' }, { correlationId: 'local-1' });
+    expect(result).toEqual({ id: expect.any(String), correlationId: 'local-1' });
+    await expect(room.publish('message', { text: 'x' }, { correlationId: '' })).rejects.toMatchObject({
+      code: 'BAD_REQUEST',
+    });
+  });
+
   it('resolves without an id for ephemeral events, which are not stored', async () => {
     const { alice } = await setup();
     const result = await alice.channel(chatChannel, 'room').publish('typing', { typing: true });
@@ -53,7 +65,10 @@ describe('#publish', () => {
       .publish('message', { text: '' })
       .catch((e: unknown) => e);
     expect(isSwitchboardError(error)).toBe(true);
-    expect(error).toMatchObject({ code: 'INVALID_PAYLOAD', message: expect.stringMatching(/^invalid message payload at text: /) });
+    expect(error).toMatchObject({
+      code: 'INVALID_PAYLOAD',
+      message: expect.stringMatching(/^invalid message payload at text: /),
+    });
     expect(fixture.server.metrics.stats.messagesReceived).toBe(framesBefore);
   });
 
@@ -96,7 +111,9 @@ describe('#setPresence', () => {
     const room = alice.channel(chatChannel, 'room');
     room.subscribe({});
     await room.setPresence({ status: 'here' });
-    expect(await room.presence()).toEqual([{ userId: 'alice', name: 'alice', connections: 1, meta: { status: 'here' } }]);
+    expect(await room.presence()).toEqual([
+      { userId: 'alice', name: 'alice', connections: 1, meta: { status: 'here' } },
+    ]);
   });
 
   it("passes on the server's refusal when nothing subscribed to the channel", async () => {

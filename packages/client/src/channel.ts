@@ -9,6 +9,7 @@ import {
   type PresenceMeta,
   type PublishableEventType,
   SwitchboardError,
+  correlationIdSchema,
 } from '@switchboard/protocol';
 import type { AuthError } from './authError.ts';
 import type { ChannelProcedures } from './channelProcedures.ts';
@@ -40,6 +41,14 @@ export interface ChannelListener<TDef extends ChannelDefinition> {
   replay?: number;
 }
 
+export interface PublishOptions {
+  /**
+   * Correlation id to send with the event (default: a fresh UUID). Choose it yourself to show the event
+   * optimistically before `publish` resolves: the echo carries it, even when it arrives first.
+   */
+  correlationId?: string;
+}
+
 /** What `publish` resolves with. */
 export interface PublishResult {
   /** The server-assigned event id; absent for ephemeral events, which are not stored. */
@@ -65,6 +74,7 @@ export interface ChannelHandle<TDef extends ChannelDefinition> {
   publish<TType extends PublishableEventType<TDef>>(
     type: TType,
     payload: EventPayloads<TDef>[TType],
+    options?: PublishOptions,
   ): Promise<PublishResult>;
   /** The channel's members now. */
   presence(): Promise<PresenceMember[]>;
@@ -94,7 +104,8 @@ export function createChannelHandle<TDef extends ChannelDefinition>(
   function assertOpen() {
     const reason = deps.closedBecause();
     if (reason === undefined) return;
-    if (reason === 'unauthorized') throw new SwitchboardError(ErrorCode.UNAUTHORIZED, 'the client is unauthorized');
+    if (reason === 'unauthorized')
+      throw new SwitchboardError(ErrorCode.UNAUTHORIZED, 'the client is unauthorized');
     if (reason === 'forbidden') throw new SwitchboardError(ErrorCode.FORBIDDEN, 'the client is forbidden');
     throw new SwitchboardError(ErrorCode.BAD_REQUEST, 'the Switchboard client is closed');
   }
@@ -116,11 +127,14 @@ export function createChannelHandle<TDef extends ChannelDefinition>(
         onError: listener.onError,
       });
     },
-    async publish(type, payload) {
+    async publish(type, payload, options = {}) {
       const spec = definition.events[type];
       if (!spec) throw new SwitchboardError(ErrorCode.UNKNOWN_EVENT_TYPE, `${name}: unknown event "${type}"`);
       if (spec.clientPublish === false) {
-        throw new SwitchboardError(ErrorCode.FORBIDDEN, `${name}: "${type}" events are published by the server only`);
+        throw new SwitchboardError(
+          ErrorCode.FORBIDDEN,
+          `${name}: "${type}" events are published by the server only`,
+        );
       }
       const parsed = spec.schema.safeParse(payload);
       if (!parsed.success) {
@@ -131,11 +145,19 @@ export function createChannelHandle<TDef extends ChannelDefinition>(
           `invalid ${type} payload${where}: ${issue?.message ?? 'invalid'}`,
         );
       }
+      if (options.correlationId !== undefined && !correlationIdSchema.safeParse(options.correlationId).success) {
+        throw new SwitchboardError(ErrorCode.BAD_REQUEST, `${name}: invalid correlationId "${options.correlationId}"`);
+      }
       assertOpen();
-      const correlationId = newCorrelationId();
+      const correlationId = options.correlationId ?? newCorrelationId();
       try {
         // The payload as given, not zod's output: the server validates (and transforms) it itself.
-        const output = await deps.procedures.channel.publish.mutate({ channel: name, type, payload, correlationId });
+        const output = await deps.procedures.channel.publish.mutate({
+          channel: name,
+          type,
+          payload,
+          correlationId,
+        });
         return output.id === undefined ? { correlationId } : { id: output.id, correlationId };
       } catch (cause) {
         throw toSwitchboardError(cause);

@@ -39,6 +39,6 @@ export interface ChannelProcedures {
   };
 }
 
-export function channelProceduresOf(trpc: TRPCClient<AnyTRPCRouter>): ChannelProcedures {
+export function channelProceduresOf<TRouter extends AnyTRPCRouter>(trpc: TRPCClient<TRouter>): ChannelProcedures {
   return trpc as unknown as ChannelProcedures;
 }

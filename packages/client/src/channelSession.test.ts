@@ -4,9 +4,10 @@ import { createMemoryBroker } from '@switchboard/server';
 import { describe, expect, it } from 'vitest';
 import { useCleanup } from './__tests__/cleanup.ts';
 import { testClient } from './__tests__/testClient.ts';
-import { type TestServer, signToken, startTestServer, until } from './__tests__/testServer.ts';
+import { signToken, startTestServer, type TestServer, until } from './__tests__/testServer.ts';
 import { collector, stateMatching } from './__tests__/waitFor.ts';
-import type { ChannelStatus } from './channelSession.ts';
+import type { ChannelProcedures, ChannelStreamObserver } from './channelProcedures.ts';
+import { type ChannelStatus, createChannelSession } from './channelSession.ts';
 import type { SwitchboardClient } from './createSwitchboardClient.ts';
 
 const track = useCleanup();
@@ -192,7 +193,9 @@ describe('resume', () => {
     track(first, () => closeFirst ?? first.close());
     const alice = client(first, 'alice');
     const room = await listen(alice, 'room');
-    const { id: lastEventId } = await alice.channel(chatChannel, 'room').publish('message', { text: 'before' });
+    const { id: lastEventId } = await alice
+      .channel(chatChannel, 'room')
+      .publish('message', { text: 'before' });
     await room.events.waitFor(1);
 
     closeFirst = first.close();
@@ -205,5 +208,124 @@ describe('resume', () => {
     await until(() => room.statuses.items.at(-1) === 'live', 'live again');
     await second.server.publish('chat:room', 'message', { text: 'after' });
     expect(texts(await room.events.waitFor(2))).toEqual(['before', 'after']);
+  });
+});
+
+/**
+ * A scripted `channel.*` API: the test plays the server's side of one subscription frame by frame. Used
+ * only for what a correct server never sends (a repeated event) and for orderings that real timing makes
+ * unreliable to reproduce (presence changes arriving while the member list loads).
+ */
+function scriptedStream() {
+  const inputs: unknown[] = [];
+  let observer: ChannelStreamObserver = {};
+  let resolvePresence: (members: PresenceMember[]) => void = () => {};
+  const procedures: ChannelProcedures = {
+    channel: {
+      subscribe: {
+        subscribe(input, next) {
+          inputs.push(input);
+          observer = next;
+          return { unsubscribe() {} };
+        },
+      },
+      publish: { mutate: async () => ({}) },
+      presence: {
+        query: () => new Promise((resolve) => (resolvePresence = (members) => resolve({ members }))),
+      },
+      setPresence: { mutate: async () => undefined },
+    },
+  };
+  const session = createChannelSession({
+    channel: 'chat:room',
+    procedures,
+    isStopped: () => false,
+    unsubscribeDelayMs: 0,
+    onDisposed() {},
+  });
+  const event = (id: string | undefined, text: string): Envelope => ({
+    ...(id ? { id } : {}),
+    type: id ? 'message' : 'typing',
+    channel: 'chat:room',
+    payload: { text },
+  });
+  const member = (userId: string): PresenceMember => ({ userId, name: userId, connections: 1 });
+  return {
+    session,
+    inputs,
+    send: (envelope: Envelope) => observer.onData?.({ data: envelope }),
+    started: () => observer.onStarted?.(),
+    completed: () => observer.onComplete?.(),
+    event,
+    member,
+    presence: (action: 'join' | 'leave', userId: string): Envelope => ({
+      type: '$presence',
+      channel: 'chat:room',
+      payload: { action, member: member(userId) },
+    }),
+    resolvePresence: (members: PresenceMember[]) => resolvePresence(members),
+  };
+}
+
+const flush = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+describe('with a scripted stream', () => {
+  it('drops a stored event delivered twice, never an ephemeral one', async () => {
+    const stream = scriptedStream();
+    const received: Envelope[] = [];
+    stream.session.add({ replay: 0, onEvent: (event) => received.push(event) });
+    await flush();
+    stream.started();
+    for (const [id, text] of [
+      ['e:1', 'a'],
+      ['e:2', 'b'],
+      ['e:1', 'a'],
+      [undefined, 't'],
+      [undefined, 't'],
+      ['e:3', 'c'],
+    ] as const) {
+      stream.send(stream.event(id, text));
+    }
+    expect(received.map((event) => (event.payload as { text: string }).text)).toEqual([
+      'a',
+      'b',
+      't',
+      't',
+      'c',
+    ]);
+  });
+
+  it('applies presence changes that arrive while the member list loads on top of it', async () => {
+    const stream = scriptedStream();
+    const lists: string[][] = [];
+    stream.session.add({ replay: 0, onPresence: (members) => lists.push(members.map((m) => m.userId)) });
+    await flush();
+    stream.started();
+    stream.send(stream.presence('join', 'bob'));
+    stream.send(stream.presence('leave', 'carol'));
+    stream.resolvePresence([stream.member('alice'), stream.member('carol')]);
+    await flush();
+    stream.send(stream.presence('join', 'dave'));
+    expect(lists).toEqual([
+      ['alice', 'bob'],
+      ['alice', 'bob', 'dave'],
+    ]);
+  });
+
+  it('asks for replay once, then resumes after the last stored event when started again', async () => {
+    const stream = scriptedStream();
+    stream.session.add({ replay: 0 });
+    stream.session.add({ replay: 50 });
+    await flush();
+    stream.started();
+    stream.send(stream.event('e:7', 'x'));
+    stream.send(stream.event(undefined, 'typing'));
+    stream.completed();
+    stream.session.restart();
+    await flush();
+    expect(stream.inputs).toEqual([
+      { channel: 'chat:room', replay: 50 },
+      { channel: 'chat:room', lastEventId: 'e:7' },
+    ]);
   });
 });

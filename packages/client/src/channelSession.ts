@@ -123,7 +123,8 @@ export function createChannelSession(deps: ChannelSessionDeps): ChannelSession {
     status = next;
     for (const { listener } of readyEntries()) callSafely(listener.onStatus, status);
     if (status === 'live') settleLiveWaiters();
-    else if (status === 'closed' || status === 'error') settleLiveWaiters(error ?? new Error(`${channel}: ${status}`));
+    else if (status === 'closed' || status === 'error')
+      settleLiveWaiters(error ?? new Error(`${channel}: ${status}`));
   }
 
   function settleLiveWaiters(failure?: Error) {
@@ -195,7 +196,8 @@ export function createChannelSession(deps: ChannelSessionDeps): ChannelSession {
   function receive(item: ChannelStreamItem) {
     const envelope = item?.data;
     if (typeof envelope?.type !== 'string') return;
-    if (envelope.type === SystemEventType.PRESENCE) return receivePresence(envelope.payload as PresenceChange);
+    if (envelope.type === SystemEventType.PRESENCE)
+      return receivePresence(envelope.payload as PresenceChange);
     if (envelope.type === SystemEventType.GAP) {
       // History no longer reaches our position: continue live from here, and say so.
       lastStoredId = undefined;
@@ -286,7 +288,8 @@ export function createChannelSession(deps: ChannelSessionDeps): ChannelSession {
         entry.ready = true;
         callSafely(listener.onStatus, status);
         if (status === 'error' && error) callSafely(listener.onError, error);
-        if (listener.replay > 0) for (const event of ring.slice(-listener.replay)) callSafely(listener.onEvent, event);
+        if (listener.replay > 0)
+          for (const event of ring.slice(-listener.replay)) callSafely(listener.onEvent, event);
         if (members) callSafely(listener.onPresence, members, null);
       });
       let removed = false;

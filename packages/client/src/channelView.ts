@@ -46,7 +46,13 @@ export function createChannelView<TDef extends ChannelDefinition>(
   const { replay, maxEvents } = resolveChannelViewOptions(init);
   const seen = createRecentIds(2 * MAX_REPLAY);
   const watchers = new Set<() => void>();
-  let snapshot: ChannelSnapshot<TDef> = { events: [], status: 'subscribing', gap: null, members: [], error: null };
+  let snapshot: ChannelSnapshot<TDef> = {
+    events: [],
+    status: 'subscribing',
+    gap: null,
+    members: [],
+    error: null,
+  };
   let unsubscribe: (() => void) | undefined;
 
   function update(patch: Partial<ChannelSnapshot<TDef>>) {

@@ -5,7 +5,7 @@ import { BrowserLikeWebSocket } from './__tests__/browserLikeWebSocket.ts';
 import { useCleanup } from './__tests__/cleanup.ts';
 import { devLogin, startDemoInProcess } from './__tests__/demoServer.ts';
 import { testClient } from './__tests__/testClient.ts';
-import { type TestRouter, signToken, startTestServer } from './__tests__/testServer.ts';
+import { signToken, startTestServer, type TestRouter } from './__tests__/testServer.ts';
 import { collector, recordStates, stateMatching } from './__tests__/waitFor.ts';
 import type { ConnectionState } from './connectionState.ts';
 import type { SwitchboardClient } from './createSwitchboardClient.ts';
@@ -13,7 +13,9 @@ import type { ClientOptions } from './options.ts';
 
 const track = useCleanup();
 
-function connect(options: Partial<ClientOptions> & Pick<ClientOptions, 'url'>): SwitchboardClient<TestRouter> {
+function connect(
+  options: Partial<ClientOptions> & Pick<ClientOptions, 'url'>,
+): SwitchboardClient<TestRouter> {
   return track(testClient(options), (client) => client.close());
 }
 
@@ -42,7 +44,8 @@ describe('connection state', () => {
     const client = connect({ url: fixture.wsUrl, getToken: () => signToken('alice') });
     await stateMatching(client, isOpen, 'open');
     const states = recordStates(client);
-    for (const connection of fixture.server.registry.all()) connection.socket.close(CloseCode.TRY_AGAIN_LATER, 'slow consumer');
+    for (const connection of fixture.server.registry.all())
+      connection.socket.close(CloseCode.TRY_AGAIN_LATER, 'slow consumer');
     await stateMatching(client, (s) => s.status === 'open' && states.length > 1, 'open again');
     const lastClose = { code: CloseCode.TRY_AGAIN_LATER, reason: 'slow consumer' };
     expect(statuses(states)).toEqual(['open', 'reconnecting', 'reconnecting', 'reconnecting', 'open']);
@@ -59,7 +62,10 @@ describe('credentials', () => {
     const fixture = track(await startTestServer(), (f) => f.close());
     const port = fixture.port;
     // A realistic token cache: reuse the token until it expires, then sign in again.
-    let cached = { token: signToken('alice', { name: 'first', expiresInSec: 1 }), expiresAt: Date.now() + 1000 };
+    let cached = {
+      token: signToken('alice', { name: 'first', expiresInSec: 1 }),
+      expiresAt: Date.now() + 1000,
+    };
     const issued: string[] = [];
     const getToken = () => {
       if (Date.now() >= cached.expiresAt) {
@@ -113,7 +119,9 @@ describe('credentials', () => {
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(calls).toBe(1);
     expect(client.connection.getSnapshot()).toBe(closed);
-    await expect(client.channel(chatChannel, 'lobby').publish('message', { text: 'hi' })).rejects.toMatchObject({
+    await expect(
+      client.channel(chatChannel, 'lobby').publish('message', { text: 'hi' }),
+    ).rejects.toMatchObject({
       code: 'UNAUTHORIZED',
     });
   });

@@ -1,5 +1,5 @@
 import { isTerminalClose, transformer } from '@switchboard/protocol';
-import { type TRPCLink, type TRPCWebSocketClient, createWSClient, wsLink } from '@trpc/client';
+import { createWSClient, type TRPCLink, type TRPCWebSocketClient, wsLink } from '@trpc/client';
 import type { AnyTRPCRouter } from '@trpc/server';
 import { type AuthError, authErrorOfClose, authErrorOfStatus, checkAuth } from './authError.ts';
 import { createBackoff } from './backoff.ts';

@@ -82,12 +82,24 @@ describe('transition', () => {
 
   it('stops with the auth error and the close that caused it, and ignores everything but restart after', () => {
     const refused = { code: 4500, reason: 'unauthorized' };
-    const closed = transition({ status: 'reconnecting', attempt: 3 }, { type: 'stop', authError: 'unauthorized', close: refused });
+    const closed = transition(
+      { status: 'reconnecting', attempt: 3 },
+      { type: 'stop', authError: 'unauthorized', close: refused },
+    );
     expect(closed).toEqual({ status: 'closed', attempt: 3, authError: 'unauthorized', lastClose: refused });
-    for (const event of [{ type: 'attempt' }, { type: 'open' }, { type: 'closed' }, { type: 'stop' }] as const) {
+    for (const event of [
+      { type: 'attempt' },
+      { type: 'open' },
+      { type: 'closed' },
+      { type: 'stop' },
+    ] as const) {
       expect(transition(closed, event)).toBe(closed);
     }
-    expect(transition(closed, { type: 'restart' })).toEqual({ status: 'idle', attempt: 0, lastClose: refused });
+    expect(transition(closed, { type: 'restart' })).toEqual({
+      status: 'idle',
+      attempt: 0,
+      lastClose: refused,
+    });
   });
 
   it('returns the same object when nothing changes, and ignores restart unless closed', () => {

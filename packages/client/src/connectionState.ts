@@ -19,7 +19,13 @@ export interface CloseInfo {
  */
 export type ConnectionState =
   | { status: 'idle'; attempt: 0; lastClose?: CloseInfo; nextRetryAt?: undefined; authError?: undefined }
-  | { status: 'connecting'; attempt: number; lastClose?: CloseInfo; nextRetryAt?: number; authError?: undefined }
+  | {
+      status: 'connecting';
+      attempt: number;
+      lastClose?: CloseInfo;
+      nextRetryAt?: number;
+      authError?: undefined;
+    }
   | { status: 'open'; attempt: 0; lastClose?: CloseInfo; nextRetryAt?: undefined; authError?: undefined }
   | {
       status: 'reconnecting';
@@ -28,7 +34,13 @@ export type ConnectionState =
       nextRetryAt?: number;
       authError?: undefined;
     }
-  | { status: 'closed'; attempt: number; lastClose?: CloseInfo; nextRetryAt?: undefined; authError?: AuthError };
+  | {
+      status: 'closed';
+      attempt: number;
+      lastClose?: CloseInfo;
+      nextRetryAt?: undefined;
+      authError?: AuthError;
+    };
 
 export type ConnectionStatus = ConnectionState['status'];
 
@@ -87,7 +99,9 @@ export function transition(state: ConnectionState, event: ConnectionEvent): Conn
     }
     case 'stop':
       next = withLastClose(
-        event.authError ? { status: 'closed', attempt: state.attempt, authError: event.authError } : { status: 'closed', attempt: state.attempt },
+        event.authError
+          ? { status: 'closed', attempt: state.attempt, authError: event.authError }
+          : { status: 'closed', attempt: state.attempt },
         event.close ?? state.lastClose,
       );
       break;
@@ -126,7 +140,9 @@ export interface WritableConnectionStore extends ConnectionStore {
   dispatch(event: ConnectionEvent): boolean;
 }
 
-export function createConnectionStore(initial: ConnectionState = initialConnectionState): WritableConnectionStore {
+export function createConnectionStore(
+  initial: ConnectionState = initialConnectionState,
+): WritableConnectionStore {
   let state = initial;
   const listeners = new Set<ConnectionListener>();
   return {

@@ -1,5 +1,5 @@
 import type { ChannelDefinition } from '@switchboard/protocol';
-import { type TRPCClient, createTRPCClient } from '@trpc/client';
+import { createTRPCClient, type TRPCClient } from '@trpc/client';
 import type { AnyTRPCRouter } from '@trpc/server';
 import { type ChannelHandle, createChannelHandle } from './channel.ts';
 import { channelProceduresOf } from './channelProcedures.ts';

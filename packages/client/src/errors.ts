@@ -1,4 +1,4 @@
-import { ErrorCode, SwitchboardError, isSwitchboardError } from '@switchboard/protocol';
+import { ErrorCode, isSwitchboardError, SwitchboardError } from '@switchboard/protocol';
 import { TRPCClientError } from '@trpc/client';
 
 interface ErrorData {

@@ -1,15 +1,10 @@
-export { createSwitchboardClient } from './createSwitchboardClient.ts';
+export type { AuthError } from './authError.ts';
+export type { Backoff } from './backoff.ts';
 export { backoffCeilingMs, createBackoff, fullJitterDelayMs } from './backoff.ts';
-export { createConnectionStore, initialConnectionState, transition } from './connectionState.ts';
-export { nextChannelStatus } from './channelSession.ts';
-export { applyPresenceChange } from './presenceMembers.ts';
-export { toSwitchboardError } from './errors.ts';
-export { clientDefaults, MAX_REPLAY } from './options.ts';
-
-export type { SwitchboardClient } from './createSwitchboardClient.ts';
-export type { ChannelHandle, ChannelListener, PublishResult } from './channel.ts';
-export type { ChannelSnapshot, ChannelView, ChannelViewInit } from './channelView.ts';
+export type { ChannelHandle, ChannelListener, PublishOptions, PublishResult } from './channel.ts';
 export type { ChannelStatus } from './channelSession.ts';
+export { nextChannelStatus } from './channelSession.ts';
+export type { ChannelSnapshot, ChannelView, ChannelViewInit } from './channelView.ts';
 export type {
   CloseInfo,
   ConnectionEvent,
@@ -18,8 +13,11 @@ export type {
   ConnectionStatus,
   ConnectionStore,
 } from './connectionState.ts';
-export type { AuthError } from './authError.ts';
-export type { Backoff } from './backoff.ts';
+export { createConnectionStore, initialConnectionState, transition } from './connectionState.ts';
+export type { SwitchboardClient } from './createSwitchboardClient.ts';
+export type { ChannelProcedures, ChannelStreamItem, ChannelStreamObserver } from './channelProcedures.ts';
+export { createSwitchboardClient } from './createSwitchboardClient.ts';
+export { toSwitchboardError } from './errors.ts';
 export type {
   BackoffOptions,
   ChannelViewOptions,
@@ -28,3 +26,5 @@ export type {
   OnlineEventSource,
   WebSocketConstructor,
 } from './options.ts';
+export { clientDefaults, MAX_REPLAY } from './options.ts';
+export { applyPresenceChange } from './presenceMembers.ts';

@@ -27,7 +27,10 @@ export function reportsUpgradeStatus(WebSocketImpl: WebSocketConstructor): boole
  * with the socket itself: the connection can then ignore a stale socket's late events.
  * Listeners are added in the constructor, so they run before tRPC's own.
  */
-export function instrumentWebSocket(WebSocketImpl: WebSocketConstructor, observer: SocketObserver): typeof WebSocket {
+export function instrumentWebSocket(
+  WebSocketImpl: WebSocketConstructor,
+  observer: SocketObserver,
+): typeof WebSocket {
   const Base = WebSocketImpl as unknown as typeof WebSocket;
   const nodeStyle = reportsUpgradeStatus(WebSocketImpl);
   return class InstrumentedWebSocket extends Base {

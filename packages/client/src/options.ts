@@ -133,8 +133,7 @@ export function resolveClientOptions(options: ClientOptions): ResolvedClientOpti
     getToken: options.getToken,
     tokenQueryParam: clientDefaults.tokenQueryParam,
     backoff,
-    authCheckUrl:
-      options.authCheckUrl === undefined ? deriveAuthCheckUrl(url) : options.authCheckUrl,
+    authCheckUrl: options.authCheckUrl === undefined ? deriveAuthCheckUrl(url) : options.authCheckUrl,
     authCheckAfterFailures: options.authCheckAfterFailures ?? clientDefaults.authCheckAfterFailures,
     authCheckTimeoutMs: options.authCheckTimeoutMs ?? clientDefaults.authCheckTimeoutMs,
     fetch: options.fetch ?? globalThis.fetch?.bind(globalThis),
@@ -202,7 +201,8 @@ function deriveAuthCheckUrl(wsUrl: string): string {
 
 function defaultOnlineEvents(): OnlineEventSource | null {
   const candidate = globalThis as Partial<OnlineEventSource>;
-  return typeof candidate.addEventListener === 'function' && typeof candidate.removeEventListener === 'function'
+  return typeof candidate.addEventListener === 'function' &&
+    typeof candidate.removeEventListener === 'function'
     ? (candidate as OnlineEventSource)
     : null;
 }

@@ -14,7 +14,9 @@ export interface RetryTimer {
 }
 
 export function createRetryTimer(): RetryTimer {
-  let pending: { timer: ReturnType<typeof setTimeout>; resolve(): void; reject(error: Error): void } | undefined;
+  let pending:
+    | { timer: ReturnType<typeof setTimeout>; resolve(): void; reject(error: Error): void }
+    | undefined;
 
   function settle(how: 'resolve' | 'reject') {
     const current = pending;

@@ -95,8 +95,12 @@ export function messageLogReducer(log: MessageLog, action: MessageLogAction): Me
         ],
       };
     case 'sendAcked': {
-      // The echo may have confirmed it already; then the id is known and there is nothing to do.
-      if (log.seenIds.has(action.id)) return log;
+      if (log.seenIds.has(action.id)) {
+        // The echo came first. It normally confirmed the local copy by correlation id; if it could not, the
+        // echo is already shown, so the local copy goes.
+        const messages = log.messages.filter((m) => !(m.correlationId === action.correlationId && m.status !== 'sent'));
+        return messages.length === log.messages.length ? log : { ...log, messages };
+      }
       const next = updateLocal(log, action.correlationId, {
         id: action.id,
         status: 'sent',

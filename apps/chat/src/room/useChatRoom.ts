@@ -1,6 +1,7 @@
 import type { ChannelEvent } from '@switchboard/protocol';
 import { chatChannel } from '@switchboard/protocol/demo';
-import { useChannel, usePresence, useSwitchboard } from '@switchboard/react';
+import type { AppRouter } from '@switchboard/demo-server';
+import { useChannel, useSwitchboard } from '@switchboard/react';
 import { useCallback, useReducer } from 'react';
 import type { Session } from '../shell/index.ts';
 import { emptyMessageLog, messageLogReducer } from './messageLog.ts';
@@ -19,7 +20,7 @@ function errorMessage(error: unknown): string {
  * indicators and the subscription status.
  */
 export function useChatRoom(room: string, session: Session) {
-  const client = useSwitchboard();
+  const client = useSwitchboard<AppRouter>();
   const channelName = chatChannel.name(room);
   const [log, dispatch] = useReducer(messageLogReducer, emptyMessageLog);
 
@@ -53,8 +54,8 @@ export function useChatRoom(room: string, session: Session) {
     [onTypingEvent],
   );
 
-  const { status, gap } = useChannel(chatChannel, room, { replay: HISTORY_ON_ENTER, maxEvents: 0, onEvent });
-  const members = usePresence(chatChannel, room);
+  // maxEvents 0: the log above keeps the messages, reconciled with local sends.
+  const { status, gap, members } = useChannel(chatChannel, room, { replay: HISTORY_ON_ENTER, maxEvents: 0, onEvent });
 
   const publishMessage = useCallback(
     (correlationId: string, text: string) => {

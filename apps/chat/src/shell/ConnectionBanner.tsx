@@ -25,13 +25,15 @@ function describe(
     };
   switch (state.status) {
     case 'connecting':
-      return state.attempt > 0 ? { tone: 'info', text: 'Connecting…', kind: 'connecting' } : null;
     case 'reconnecting': {
+      // The first attempt of a fresh page is not worth a banner; every retry is.
+      if (state.status === 'connecting' && state.attempt === 0) return null;
+      const lost = state.status === 'reconnecting' ? 'Connection lost. ' : 'Cannot reach the server. ';
       if (state.nextRetryAt === undefined || state.nextRetryAt <= now) {
-        return { tone: 'warn', text: 'Reconnecting…', kind: 'reconnecting' };
+        return { tone: 'warn', text: `${lost}Reconnecting…`, kind: state.status };
       }
       const seconds = Math.ceil((state.nextRetryAt - now) / 1000);
-      return { tone: 'warn', text: `Connection lost. Reconnecting in ${seconds} s…`, kind: 'reconnecting' };
+      return { tone: 'warn', text: `${lost}Reconnecting in ${seconds} s…`, kind: state.status };
     }
     case 'closed':
       return { tone: 'error', text: 'Disconnected.', kind: 'closed' };
@@ -47,7 +49,7 @@ function describe(
 export function ConnectionBanner({ onSignOut }: { onSignOut: () => void }) {
   const state = useConnectionState();
   const online = useOnline();
-  const now = useNow(250, state.status === 'reconnecting');
+  const now = useNow(250, state.nextRetryAt !== undefined);
   const banner = describe(state, online, now);
   return (
     <div

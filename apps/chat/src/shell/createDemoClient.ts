@@ -1,9 +1,9 @@
-import { createSwitchboardClient } from '@switchboard/client';
+import { type SwitchboardClient, createSwitchboardClient } from '@switchboard/client';
 import type { AppRouter } from '@switchboard/demo-server';
 import type { Session } from './session.ts';
 
 /** The typed client every demo app uses. */
-export type DemoClient = ReturnType<typeof createSwitchboardClient<AppRouter>>;
+export type DemoClient = SwitchboardClient<AppRouter>;
 
 /**
  * A client for the demo server on this page's origin: `/ws` over ws(s), and `/auth/check` to learn why an

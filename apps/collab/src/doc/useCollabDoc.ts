@@ -1,7 +1,7 @@
 import { createOtClient, type OtClient, type OtClientSnapshot, type TextChange } from '@switchboard/collab';
+import type { AppRouter } from '@switchboard/demo-server';
 import { useConnectionState, useSwitchboard } from '@switchboard/react';
 import { useCallback, useEffect, useRef, useState, useSyncExternalStore } from 'react';
-import type { DemoClient } from '../shell.ts';
 import { errorMessage, trpcErrorCode } from './errorCode.ts';
 
 /** After a submit failed on an open connection (rate limit, server hiccup), it is sent again this much later. */
@@ -29,7 +29,7 @@ const noSnapshot = () => null;
  * client has and the unacknowledged op is sent again with its op id, so offline edits arrive exactly once.
  */
 export function useCollabDoc(docId: string): CollabDoc {
-  const client = useSwitchboard() as DemoClient;
+  const client = useSwitchboard<AppRouter>();
   const { status } = useConnectionState();
   const [ot, setOt] = useState<OtClient | null>(null);
   const [error, setError] = useState<string | null>(null);

@@ -1,7 +1,8 @@
 import { type OtClient, utf16ToCodePoints } from '@switchboard/collab';
 import type { ChannelEvent } from '@switchboard/protocol';
 import { collabChannel } from '@switchboard/protocol/demo';
-import { useChannel, usePresence, usePublish } from '@switchboard/react';
+import type { ChannelHandle } from '@switchboard/client';
+import { useChannel, usePublish } from '@switchboard/react';
 import { type RefObject, useCallback, useEffect, useRef, useState } from 'react';
 import type { Session } from '../shell.ts';
 import { type RemoteCursors, transformCursors } from './remoteCursors.ts';
@@ -22,7 +23,6 @@ export function useRemoteCursors(
   textareaRef: RefObject<HTMLTextAreaElement | null>,
 ) {
   const [cursors, setCursors] = useState<RemoteCursors>(new Map());
-  const members = usePresence(collabChannel, docId);
   const publish = usePublish(collabChannel, docId);
   const { ot, addChangeListener } = doc;
 
@@ -43,7 +43,7 @@ export function useRemoteCursors(
     },
     [session.userId],
   );
-  useChannel(collabChannel, docId, { maxEvents: 0, onEvent });
+  const { members } = useChannel(collabChannel, docId, { maxEvents: 0, onEvent });
 
   useEffect(
     () => addChangeListener((change) => setCursors((current) => transformCursors(current, change.op))),
@@ -63,7 +63,7 @@ function useOwnCursor(
   ot: OtClient | null,
   textareaRef: RefObject<HTMLTextAreaElement | null>,
   session: Session,
-  publish: ReturnType<typeof usePublish<typeof collabChannel>>,
+  publish: ChannelHandle<typeof collabChannel>['publish'],
   memberCount: number,
 ) {
   const lastSentAt = useRef(0);

@@ -1,6 +1,7 @@
+import type { AppRouter } from '@switchboard/demo-server';
 import { useConnectionState, useSwitchboard } from '@switchboard/react';
 import { useEffect, useState } from 'react';
-import { type DemoClient, useNow } from '../shell.ts';
+import { useNow } from '../shell.ts';
 import { type Freshness, freshnessOf } from './freshness.ts';
 import { applyDashboardEvent, type Sample } from './liveHistory.ts';
 
@@ -19,7 +20,7 @@ export interface DashboardLive {
  * after a reconnect, and the server starts that stream with a new snapshot.
  */
 export function useDashboardLive(): DashboardLive {
-  const client = useSwitchboard() as DemoClient;
+  const client = useSwitchboard<AppRouter>();
   const connection = useConnectionState();
   const [samples, setSamples] = useState<Sample[]>([]);
   const [lastReceivedAt, setLastReceivedAt] = useState<number | null>(null);

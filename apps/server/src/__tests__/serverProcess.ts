@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { SignJWT } from 'jose';
 
 const MAIN = fileURLToPath(new URL('../main.ts', import.meta.url));
-const TSX = fileURLToPath(new URL('../../node_modules/.bin/tsx', import.meta.url));
+const APP_DIR = fileURLToPath(new URL('../../', import.meta.url));
 export const CLUSTER_SECRET = 'cluster-test-secret-0123456789abcdef';
 
 export interface ServerProcess {
@@ -37,7 +37,10 @@ export function freePort(): Promise<number> {
 
 export async function startServerProcess(env: Record<string, string>, port?: number): Promise<ServerProcess> {
   const boundPort = port ?? (await freePort());
-  const child: ChildProcess = spawn(TSX, [MAIN], {
+  // Node itself with tsx as a loader, not the tsx CLI: the CLI runs the server in a child process, so a
+  // SIGKILL would only kill the wrapper and leave the "dead" server serving.
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', MAIN], {
+    cwd: APP_DIR,
     env: {
       ...process.env,
       PORT: String(boundPort),

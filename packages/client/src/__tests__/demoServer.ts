@@ -55,19 +55,30 @@ const STARTUP_TIMEOUT_MS = 15_000;
 export function startDemoProcess(port = 0): Promise<DemoProcess> {
   const child = spawn(process.execPath, ['--import', tsxLoader, demoMain], {
     cwd: dirname(dirname(demoMain)),
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', AUTH_SECRET: DEMO_SECRET, LOG_LEVEL: 'info' },
+    env: {
+      ...process.env,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      AUTH_SECRET: DEMO_SECRET,
+      LOG_LEVEL: 'info',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   return new Promise((resolve, reject) => {
     let output = '';
-    const timer = setTimeout(() => fail(new Error(`demo server did not start in time:\n${output}`)), STARTUP_TIMEOUT_MS);
+    const timer = setTimeout(
+      () => fail(new Error(`demo server did not start in time:\n${output}`)),
+      STARTUP_TIMEOUT_MS,
+    );
     function fail(error: Error) {
       clearTimeout(timer);
       child.kill('SIGKILL');
       reject(error);
     }
-    child.once('exit', (code) => fail(new Error(`demo server exited with ${code}:\n${output}`)));
+    const onEarlyExit = (code: number | null) =>
+      fail(new Error(`demo server exited with ${code}:\n${output}`));
+    child.once('exit', onEarlyExit);
     child.stderr!.on('data', (chunk: Buffer) => {
       output += chunk.toString();
     });
@@ -79,7 +90,7 @@ export function startDemoProcess(port = 0): Promise<DemoProcess> {
         .find((line) => line?.msg === 'listening' && typeof line.port === 'number');
       if (!listening) return;
       clearTimeout(timer);
-      child.removeAllListeners('exit');
+      child.off('exit', onEarlyExit);
       child.stdout!.removeAllListeners('data');
       child.stdout!.resume();
       child.stderr!.resume();

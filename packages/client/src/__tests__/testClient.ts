@@ -3,12 +3,19 @@
  * source. Close them in `afterEach` (`track(testClient(...), (c) => c.close())`).
  */
 import WebSocket from 'ws';
-import { type SwitchboardClient, createSwitchboardClient } from '../createSwitchboardClient.ts';
+import { createSwitchboardClient, type SwitchboardClient } from '../createSwitchboardClient.ts';
 import type { ClientOptions } from '../options.ts';
 import type { TestRouter } from './testServer.ts';
 
 export const fastBackoff = { initialDelayMs: 20, maxDelayMs: 200, stableAfterMs: 1000 };
 
-export function testClient(options: Partial<ClientOptions> & Pick<ClientOptions, 'url'>): SwitchboardClient<TestRouter> {
-  return createSwitchboardClient<TestRouter>({ WebSocket, backoff: fastBackoff, onlineEvents: null, ...options });
+export function testClient(
+  options: Partial<ClientOptions> & Pick<ClientOptions, 'url'>,
+): SwitchboardClient<TestRouter> {
+  return createSwitchboardClient<TestRouter>({
+    WebSocket,
+    backoff: fastBackoff,
+    onlineEvents: null,
+    ...options,
+  });
 }

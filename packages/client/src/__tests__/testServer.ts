@@ -8,10 +8,10 @@ import { createHmac } from 'node:crypto';
 import { chatChannel, userChannel } from '@switchboard/protocol/demo';
 import {
   type Broker,
-  type ServerOptions,
-  type SwitchboardServer,
   createSwitchboardServer,
   initSwitchboard,
+  type ServerOptions,
+  type SwitchboardServer,
 } from '@switchboard/server';
 
 export const TEST_SECRET = 'client-test-secret-0123456789abcdef';
@@ -27,7 +27,15 @@ export type TestRouter = typeof testRouter;
 /** A logger that drops everything: the server's pino logger is noise in test output. */
 function silentLogger(): NonNullable<ServerOptions['logger']> {
   const noop = () => {};
-  const logger = { level: 'silent', trace: noop, debug: noop, info: noop, warn: noop, error: noop, fatal: noop };
+  const logger = {
+    level: 'silent',
+    trace: noop,
+    debug: noop,
+    info: noop,
+    warn: noop,
+    error: noop,
+    fatal: noop,
+  };
   return Object.assign(logger, { child: () => logger }) as never;
 }
 
@@ -82,7 +90,9 @@ export function signToken(
     iat: now,
     exp: now + (options.expiresInSec ?? 3600),
   })}`;
-  const signature = createHmac('sha256', options.secret ?? TEST_SECRET).update(body).digest('base64url');
+  const signature = createHmac('sha256', options.secret ?? TEST_SECRET)
+    .update(body)
+    .digest('base64url');
   return `${body}.${signature}`;
 }
 

@@ -134,12 +134,18 @@ function spawnRedis(port: number, dir: string, extraArgs: string[]): Promise<Chi
 }
 
 /**
- * Kills `redisPid` once this process is gone (SIGKILL or a timeout skips exit hooks), checking every second
- * for at most an hour; it exits by itself as soon as Redis does.
+ * Kills `redisPid` once this process is gone (SIGKILL or a timeout skips exit hooks). Checks every second,
+ * for at most an hour, and stops as soon as Redis exits on its own.
  */
 function startWatchdog(redisPid: number) {
-  const script =
-    'i=0; while [ $i -lt 3600 ] && kill -0 "$1" 2>/dev/null && kill -0 "$2" 2>/dev/null; do sleep 1; i=$((i+1)); done; kill -9 "$2" 2>/dev/null';
+  const script = [
+    'i=0',
+    'while [ $i -lt 3600 ]; do',
+    '  kill -0 "$2" 2>/dev/null || exit 0',
+    '  kill -0 "$1" 2>/dev/null || { kill -9 "$2"; exit 0; }',
+    '  sleep 1; i=$((i+1))',
+    'done',
+  ].join('\n');
   const watchdog = spawn('sh', ['-c', script, 'redis-watchdog', String(process.pid), String(redisPid)], {
     stdio: 'ignore',
     detached: true,

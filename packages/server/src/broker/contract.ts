@@ -80,7 +80,12 @@ export function ephemeral(type: string, payload: unknown = null): OutgoingEvent 
 }
 
 /** Publishes `count` stored events one after another; returns their ids. */
-export async function publishMany(broker: Broker, channel: string, count: number, type = 'n'): Promise<string[]> {
+export async function publishMany(
+  broker: Broker,
+  channel: string,
+  count: number,
+  type = 'n',
+): Promise<string[]> {
   const ids: string[] = [];
   for (let i = 0; i < count; i++) {
     const { id } = await broker.publish(channel, stored(type, i));
@@ -89,8 +94,10 @@ export async function publishMany(broker: Broker, channel: string, count: number
   return ids;
 }
 
-const ids = (events: readonly BrokerEvent[]) => events.map((event) => event.id);
-const byUserId = <T extends { userId: string }>(members: T[]) => [...members].sort((a, b) => a.userId.localeCompare(b.userId));
+/** The ids of stored events (the contract tests that publish them check they have one). */
+const ids = (events: readonly BrokerEvent[]) => events.map((event) => event.id!);
+const byUserId = <T extends { userId: string }>(members: T[]) =>
+  [...members].sort((a, b) => a.userId.localeCompare(b.userId));
 
 export function describeBroker(name: string, makeBroker: MakeBroker): void {
   describe(`Broker contract: ${name}`, () => {
@@ -133,8 +140,13 @@ export function describeBroker(name: string, makeBroker: MakeBroker): void {
         ]);
         expect(seen.events[1]!.json).toBe(JSON.stringify({ type: 'typing', payload: { on: true } }));
         // The ephemeral event took no place in the stream: history after the first is exactly the second.
-        expect(await broker.history(channel, { after: first! })).toEqual({ recovered: true, events: [seen.events[2]] });
-        expect(ids((await broker.history(channel, { last: 10 }) as { events: BrokerEvent[] }).events)).toEqual([first, second]);
+        expect(await broker.history(channel, { after: first! })).toEqual({
+          recovered: true,
+          events: [seen.events[2]],
+        });
+        expect(
+          ids(((await broker.history(channel, { last: 10 })) as { events: BrokerEvent[] }).events),
+        ).toEqual([first, second]);
       });
     });
 
@@ -144,13 +156,20 @@ export function describeBroker(name: string, makeBroker: MakeBroker): void {
         const channel = uniqueChannel();
         const seen = recorder();
         await broker.subscribe(channel, seen.listener);
-        const published = await Promise.all(Array.from({ length: 30 }, (_, i) => broker.publish(channel, stored('n', i))));
+        const published = await Promise.all(
+          Array.from({ length: 30 }, (_, i) => broker.publish(channel, stored('n', i))),
+        );
         await seen.waitFor(30);
         const delivered = ids(seen.events);
         expect([...delivered].sort(broker.compareIds)).toEqual(delivered);
         expect(new Set(delivered)).toEqual(new Set(published.map((result) => result.id)));
         const first = seen.events.find((event) => event.id === published[0]!.id)!;
-        expect(first).toEqual({ channel, id: published[0]!.id, type: 'n', json: JSON.stringify({ type: 'n', payload: 0 }) });
+        expect(first).toEqual({
+          channel,
+          id: published[0]!.id,
+          type: 'n',
+          json: JSON.stringify({ type: 'n', payload: 0 }),
+        });
       });
 
       it('delivers to every listener of a channel and to no other channel', async () => {
@@ -209,7 +228,9 @@ export function describeBroker(name: string, makeBroker: MakeBroker): void {
         await live.waitUntil((events) => events.some((event) => event.id === marker));
         unsubscribe();
         const liveIds = ids(live.events).slice(0, -1);
-        expect(liveIds).toEqual(all.slice(all.indexOf(liveIds[0]!), all.indexOf(liveIds[0]!) + liveIds.length));
+        expect(liveIds).toEqual(
+          all.slice(all.indexOf(liveIds[0]!), all.indexOf(liveIds[0]!) + liveIds.length),
+        );
         expect(liveIds.at(-1) ?? all.at(-1)).toBe(all.at(-1));
         expect(history.recovered).toBe(true);
         const resumed = history.recovered ? ids(history.events) : [];
@@ -232,7 +253,10 @@ export function describeBroker(name: string, makeBroker: MakeBroker): void {
           type: 'n',
           json: JSON.stringify({ type: 'n', payload: 4 }),
         });
-        expect(await broker.history(channel, { after: published[9]! })).toEqual({ recovered: true, events: [] });
+        expect(await broker.history(channel, { after: published[9]! })).toEqual({
+          recovered: true,
+          events: [],
+        });
       });
 
       it('returns the last n events, fewer when fewer are stored, none for an empty channel', async () => {
@@ -251,8 +275,14 @@ export function describeBroker(name: string, makeBroker: MakeBroker): void {
         const broker = await make({ historySize: 5 });
         const channel = uniqueChannel();
         const published = await publishMany(broker, channel, 12);
-        expect(await broker.history(channel, { after: published[0]! })).toEqual({ recovered: false, reason: 'evicted' });
-        expect(await broker.history(channel, { after: published[5]! })).toEqual({ recovered: false, reason: 'evicted' });
+        expect(await broker.history(channel, { after: published[0]! })).toEqual({
+          recovered: false,
+          reason: 'evicted',
+        });
+        expect(await broker.history(channel, { after: published[5]! })).toEqual({
+          recovered: false,
+          reason: 'evicted',
+        });
         // The last historySize events are kept: resuming right before them is whole.
         const kept = await broker.history(channel, { after: published[6]! });
         expect(kept.recovered && ids(kept.events)).toEqual(published.slice(7));
@@ -266,8 +296,14 @@ export function describeBroker(name: string, makeBroker: MakeBroker): void {
         const [id] = await publishMany(broker, channel, 3);
         const parsed = parseEventId(id!)!;
         const foreign = formatEventId(parsed.epoch === 'zzzzzzzz' ? 'yyyyyyyy' : 'zzzzzzzz', parsed.position);
-        expect(await broker.history(channel, { after: foreign })).toEqual({ recovered: false, reason: 'epoch-changed' });
-        expect(await broker.history(uniqueChannel(), { after: foreign })).toEqual({ recovered: false, reason: 'epoch-changed' });
+        expect(await broker.history(channel, { after: foreign })).toEqual({
+          recovered: false,
+          reason: 'epoch-changed',
+        });
+        expect(await broker.history(uniqueChannel(), { after: foreign })).toEqual({
+          recovered: false,
+          reason: 'epoch-changed',
+        });
       });
 
       it('reports unknown-id for ids it never issued', async () => {
@@ -275,11 +311,16 @@ export function describeBroker(name: string, makeBroker: MakeBroker): void {
         const channel = uniqueChannel();
         const [id] = await publishMany(broker, channel, 3);
         for (const garbage of ['', 'nonsense', 'abc:def', 'UPPER:1', `${id}x`, 'a:1:2']) {
-          expect(await broker.history(channel, { after: garbage })).toEqual({ recovered: false, reason: 'unknown-id' });
+          expect(await broker.history(channel, { after: garbage })).toEqual({
+            recovered: false,
+            reason: 'unknown-id',
+          });
         }
         // Right epoch, a position from the future.
         const parsed = parseEventId(id!)!;
-        const future = parsed.position.includes('-') ? `${parsed.major + 1e9}-${parsed.minor}` : `${parsed.major + 1e9}`;
+        const future = parsed.position.includes('-')
+          ? `${parsed.major + 1e9}-${parsed.minor}`
+          : `${parsed.major + 1e9}`;
         expect(await broker.history(channel, { after: formatEventId(parsed.epoch, future) })).toEqual({
           recovered: false,
           reason: 'unknown-id',
@@ -298,7 +339,14 @@ export function describeBroker(name: string, makeBroker: MakeBroker): void {
         });
         // A second tab of the same user is invisible to others.
         expect(await presence.join(channel, { connectionId: 'c2', userId: 'u1', name: 'Ann' })).toBeNull();
-        expect(await presence.join(channel, { connectionId: 'c3', userId: 'u2', name: 'Bob', meta: { status: 'busy' } })).toEqual({
+        expect(
+          await presence.join(channel, {
+            connectionId: 'c3',
+            userId: 'u2',
+            name: 'Bob',
+            meta: { status: 'busy' },
+          }),
+        ).toEqual({
           action: 'join',
           member: { userId: 'u2', name: 'Bob', connections: 1, meta: { status: 'busy' } },
         });
@@ -318,7 +366,9 @@ export function describeBroker(name: string, makeBroker: MakeBroker): void {
           action: 'update',
           member: { userId: 'u1', name: 'Ann', connections: 2, meta: { typing: true } },
         });
-        expect(await presence.list(channel)).toEqual([{ userId: 'u1', name: 'Ann', connections: 2, meta: { typing: true } }]);
+        expect(await presence.list(channel)).toEqual([
+          { userId: 'u1', name: 'Ann', connections: 2, meta: { typing: true } },
+        ]);
         expect(await presence.update(channel, 'nobody', { typing: true })).toBeNull();
         expect(await presence.update(uniqueChannel(), 'c1', { typing: true })).toBeNull();
       });

@@ -1,10 +1,15 @@
-import { ErrorCode, type PresenceChange, isSwitchboardError } from '@switchboard/protocol';
+import { ErrorCode, isSwitchboardError, type PresenceChange } from '@switchboard/protocol';
 import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type RedisCluster, type RedisServer, startRedisCluster, startRedisServer } from '../__tests__/redisServer.ts';
+import {
+  type RedisCluster,
+  type RedisServer,
+  startRedisCluster,
+  startRedisServer,
+} from '../__tests__/redisServer.ts';
 import type { BrokerStatus } from './broker.ts';
 import { describeBroker, publishMany, recorder, stored, uniqueChannel } from './contract.ts';
-import { type RedisBroker, type RedisBrokerOptions, createRedisBroker } from './redis.ts';
+import { createRedisBroker, type RedisBroker, type RedisBrokerOptions } from './redis.ts';
 import { channelKeys } from './redisKeys.ts';
 import { resolveRedisBrokerOptions } from './redisOptions.ts';
 
@@ -19,7 +24,11 @@ afterAll(async () => {
 });
 
 /** Short intervals so repairs, reconnects and expiry happen within a test. */
-const fast: RedisBrokerOptions = { commandTimeoutMs: 1000, maxReconnectDelayMs: 100, positioningIntervalMs: 60_000 };
+const fast: RedisBrokerOptions = {
+  commandTimeoutMs: 1000,
+  maxReconnectDelayMs: 100,
+  positioningIntervalMs: 60_000,
+};
 
 const opened: RedisBroker[] = [];
 afterEach(async () => {
@@ -36,7 +45,10 @@ async function open(options: RedisBrokerOptions): Promise<RedisBroker> {
 function nextStatus(broker: RedisBroker, wanted: BrokerStatus, timeoutMs = 10_000): Promise<void> {
   if (broker.status === wanted) return Promise.resolve();
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`status stayed ${broker.status}, wanted ${wanted}`)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`status stayed ${broker.status}, wanted ${wanted}`)),
+      timeoutMs,
+    );
     const stop = broker.onStatusChange((status) => {
       if (status !== wanted) return;
       clearTimeout(timer);
@@ -75,10 +87,11 @@ describe.each([
     const channel = uniqueChannel();
     const listeners = brokers.map(() => recorder());
     await Promise.all(brokers.map((broker, i) => broker.subscribe(channel, listeners[i]!.listener)));
-    const published = (
-      await Promise.all(brokers.map(async (broker) => (await publishMany(broker, channel, 100)).map((id) => id)))
-    ).flat();
-    const sequences = await Promise.all(listeners.map(async (listener) => (await listener.waitFor(300)).map((e) => e.id!)));
+    // Three instances publish concurrently; the stream decides one order for all of them.
+    const published = (await Promise.all(brokers.map((broker) => publishMany(broker, channel, 100)))).flat();
+    const sequences = await Promise.all(
+      listeners.map(async (listener) => (await listener.waitFor(300)).map((e) => e.id!)),
+    );
     const inOrder = [...published].sort(brokers[0]!.compareIds);
     for (const sequence of sequences) expect(sequence).toEqual(inOrder);
     // A client resuming on another instance than the one that published.
@@ -91,7 +104,8 @@ describe('redis broker', () => {
   it('subscribes a channel on Redis once per instance and unsubscribes with its last listener', async () => {
     const broker = await open({ url: redis.url });
     const channel = uniqueChannel();
-    const numsub = async () => (await redis.cli('pubsub', 'numsub', channelKeys('sb', channel).pubsub)).split('\n')[1];
+    const numsub = async () =>
+      (await redis.cli('pubsub', 'numsub', channelKeys('sb', channel).pubsub)).split('\n')[1];
     const first = await broker.subscribe(channel, () => {});
     const second = await broker.subscribe(channel, () => {});
     expect(await numsub()).toBe('1');
@@ -122,7 +136,11 @@ describe('redis broker', () => {
     const publisher = await open({ url: redis.url });
     const channel = uniqueChannel();
     let drop: string | undefined;
-    const receiver = await open({ url: redis.url, positioningIntervalMs: 100, dropIncomingMessage: (_, id) => id === drop });
+    const receiver = await open({
+      url: redis.url,
+      positioningIntervalMs: 100,
+      dropIncomingMessage: (_, id) => id === drop,
+    });
     const seen = recorder();
     await receiver.subscribe(channel, seen.listener);
     const [first] = await publishMany(publisher, channel, 1);
@@ -147,88 +165,89 @@ describe('redis broker', () => {
     expect((await seen.waitFor(200)).map((e) => e.id)).toEqual(published);
   });
 
-  it(
-    'survives kill -9 and restart of Redis: publishes fail loudly meanwhile, then subscriptions and presence come back',
-    async () => {
-      const own = await startRedisServer();
-      try {
-        const logs = capturingLogger();
-        const a = await open({ url: own.url, logger: logs.logger, presenceTtlMs: 1500, presenceSweepIntervalMs: 500 });
-        const b = await open({ url: own.url });
-        const channel = uniqueChannel();
-        const seenA = recorder();
-        const seenB = recorder();
-        await a.subscribe(channel, seenA.listener);
-        await b.subscribe(channel, seenB.listener);
-        await a.presence.join(channel, { connectionId: 'c1', userId: 'u1', name: 'Ann' });
-        const before = await publishMany(a, channel, 10);
-        await seenB.waitFor(10);
+  it('survives kill -9 and restart of Redis: publishes fail loudly meanwhile, then subscriptions and presence come back', async () => {
+    const own = await startRedisServer();
+    try {
+      const logs = capturingLogger();
+      const a = await open({
+        url: own.url,
+        logger: logs.logger,
+        presenceTtlMs: 1500,
+        presenceSweepIntervalMs: 500,
+      });
+      const b = await open({ url: own.url });
+      const channel = uniqueChannel();
+      const seenA = recorder();
+      const seenB = recorder();
+      await a.subscribe(channel, seenA.listener);
+      await b.subscribe(channel, seenB.listener);
+      await a.presence.join(channel, { connectionId: 'c1', userId: 'u1', name: 'Ann' });
+      const before = await publishMany(a, channel, 10);
+      await seenB.waitFor(10);
 
-        await own.kill();
-        await nextStatus(a, 'unavailable');
-        await expectUnavailable(a.publish(channel, stored('n', 'during')), 1500);
-        await expectUnavailable(b.publish(channel, stored('n', 'during')), 1500);
-        await expectUnavailable(a.history(channel, { last: 5 }), 1500);
+      await own.kill();
+      await nextStatus(a, 'unavailable');
+      await expectUnavailable(a.publish(channel, stored('n', 'during')), 1500);
+      await expectUnavailable(b.publish(channel, stored('n', 'during')), 1500);
+      await expectUnavailable(a.history(channel, { last: 5 }), 1500);
 
-        await own.restart();
-        await Promise.all([nextStatus(a, 'ready'), nextStatus(b, 'ready')]);
-        const after = await publishMany(a, channel, 20);
-        expect((await seenA.waitFor(30)).map((e) => e.id)).toEqual([...before, ...after]);
-        expect((await seenB.waitFor(30)).map((e) => e.id)).toEqual([...before, ...after]);
-        // Redis lost the stream (no persistence): the old ids belong to a finished epoch.
-        expect(await b.history(channel, { after: before[9]! })).toEqual({ recovered: false, reason: 'epoch-changed' });
-        // Redis lost the presence hash too; the owning instance writes its entries again.
-        await expect.poll(() => b.presence.list(channel), { timeout: 3000, interval: 50 }).toEqual([
-          { userId: 'u1', name: 'Ann', connections: 1 },
-        ]);
-        const messages = logs.messages();
-        expect(messages.filter((msg) => msg === 'redis broker unavailable')).toHaveLength(1);
-        expect(messages.filter((msg) => msg === 'redis broker recovered')).toHaveLength(1);
-      } finally {
-        await own.close();
-      }
-    },
-    30_000,
-  );
+      await own.restart();
+      await Promise.all([nextStatus(a, 'ready'), nextStatus(b, 'ready')]);
+      const after = await publishMany(a, channel, 20);
+      expect((await seenA.waitFor(30)).map((e) => e.id)).toEqual([...before, ...after]);
+      expect((await seenB.waitFor(30)).map((e) => e.id)).toEqual([...before, ...after]);
+      // Redis lost the stream (no persistence): the old ids belong to a finished epoch.
+      expect(await b.history(channel, { after: before[9]! })).toEqual({
+        recovered: false,
+        reason: 'epoch-changed',
+      });
+      // Redis lost the presence hash too; the owning instance writes its entries again.
+      await expect
+        .poll(() => b.presence.list(channel), { timeout: 3000, interval: 50 })
+        .toEqual([{ userId: 'u1', name: 'Ann', connections: 1 }]);
+      const messages = logs.messages();
+      expect(messages.filter((msg) => msg === 'redis broker unavailable')).toHaveLength(1);
+      expect(messages.filter((msg) => msg === 'redis broker recovered')).toHaveLength(1);
+    } finally {
+      await own.close();
+    }
+  }, 30_000);
 
-  it(
-    'survives Redis stopped for 5 s (SIGSTOP): publishes reject within the timeout and never appear later',
-    async () => {
-      const own = await startRedisServer();
-      try {
-        const options = { url: own.url, commandTimeoutMs: 500 };
-        const publisher = await open(options);
-        const receiver = await open(options);
-        const channel = uniqueChannel();
-        const seen = recorder();
-        await receiver.subscribe(channel, seen.listener);
-        const before = await publishMany(publisher, channel, 5);
-        await seen.waitFor(5);
+  it('survives Redis stopped for 5 s (SIGSTOP): publishes reject within the timeout and never appear later', async () => {
+    const own = await startRedisServer();
+    try {
+      const options = { url: own.url, commandTimeoutMs: 500 };
+      const publisher = await open(options);
+      const receiver = await open(options);
+      const channel = uniqueChannel();
+      const seen = recorder();
+      await receiver.subscribe(channel, seen.listener);
+      const before = await publishMany(publisher, channel, 5);
+      await seen.waitFor(5);
 
-        own.pause();
-        const stoppedAt = Date.now();
-        for (let i = 0; i < 3; i++) await expectUnavailable(publisher.publish(channel, stored('rejected', i)), 1500);
-        expect(publisher.status).toBe('unavailable');
-        // The scenario is a 5 s stall: hold it for the rest of that time.
-        await new Promise((resolve) => setTimeout(resolve, Math.max(0, 5000 - (Date.now() - stoppedAt))));
-        own.resume();
-        const recoveredAt = Date.now();
+      own.pause();
+      const stoppedAt = Date.now();
+      for (let i = 0; i < 3; i++)
+        await expectUnavailable(publisher.publish(channel, stored('rejected', i)), 1500);
+      expect(publisher.status).toBe('unavailable');
+      // The scenario is a 5 s stall: hold it for the rest of that time.
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, 5000 - (Date.now() - stoppedAt))));
+      own.resume();
+      const recoveredAt = Date.now();
 
-        await nextStatus(publisher, 'ready');
-        const after = await publishMany(publisher, channel, 5);
-        await seen.waitFor(10);
-        expect(Date.now() - recoveredAt).toBeLessThan(3000);
-        // The three rejected publishes reached Redis after SIGCONT and were refused there.
-        expect(seen.events.map((e) => e.id)).toEqual([...before, ...after]);
-        const history = await receiver.history(channel, { last: 100 });
-        expect(history.recovered && history.events.map((e) => e.type)).toEqual(Array(10).fill('n'));
-      } finally {
-        own.resume();
-        await own.close();
-      }
-    },
-    30_000,
-  );
+      await nextStatus(publisher, 'ready');
+      const after = await publishMany(publisher, channel, 5);
+      await seen.waitFor(10);
+      expect(Date.now() - recoveredAt).toBeLessThan(3000);
+      // The three rejected publishes reached Redis after SIGCONT and were refused there.
+      expect(seen.events.map((e) => e.id)).toEqual([...before, ...after]);
+      const history = await receiver.history(channel, { last: 100 });
+      expect(history.recovered && history.events.map((e) => e.type)).toEqual(Array(10).fill('n'));
+    } finally {
+      own.resume();
+      await own.close();
+    }
+  }, 30_000);
 
   it('expires the presence of an instance that stops refreshing and reports its leave once', async () => {
     const options = { url: redis.url, presenceTtlMs: 600, presenceSweepIntervalMs: 100 };
@@ -264,7 +283,9 @@ describe('redis broker', () => {
     expect(await watching.presence.list(channel)).toEqual([{ userId: 'u2', name: 'Bob', connections: 1 }]);
     // Every instance sweeps; the sweep is atomic, so the leave is reported by one of them only.
     await new Promise((resolve) => setTimeout(resolve, 300));
-    expect(leaves).toEqual([{ action: 'leave', member: { userId: 'u1', name: 'Ann', connections: 0, meta: { n: 1 } } }]);
+    expect(leaves).toEqual([
+      { action: 'leave', member: { userId: 'u1', name: 'Ann', connections: 0, meta: { n: 1 } } },
+    ]);
   });
 
   it('treats events older than historyMaxAgeMs as evicted', async () => {
@@ -273,7 +294,10 @@ describe('redis broker', () => {
     const old = await publishMany(broker, channel, 2);
     await new Promise((resolve) => setTimeout(resolve, 400));
     const [fresh] = await publishMany(broker, channel, 1);
-    expect(await broker.history(channel, { after: old[0]! })).toEqual({ recovered: false, reason: 'evicted' });
+    expect(await broker.history(channel, { after: old[0]! })).toEqual({
+      recovered: false,
+      reason: 'evicted',
+    });
     const resumed = await broker.history(channel, { after: old[1]! });
     expect(resumed.recovered && resumed.events.map((e) => e.id)).toEqual([fresh]);
     const last = await broker.history(channel, { last: 10 });
@@ -287,7 +311,10 @@ describe('redis broker', () => {
     const broker = createRedisBroker({ ...fast, url, commandTimeoutMs: 300 });
     opened.push(broker);
     await expectUnavailable(broker.publish(uniqueChannel(), stored('n')), 1000);
-    await expectUnavailable(broker.subscribe(uniqueChannel(), () => {}), 1000);
+    await expectUnavailable(
+      broker.subscribe(uniqueChannel(), () => {}),
+      1000,
+    );
     await expectUnavailable(broker.presence.list(uniqueChannel()), 1000);
     expect(broker.status).toBe('unavailable');
     await broker.close();
@@ -295,7 +322,9 @@ describe('redis broker', () => {
   });
 
   it('rejects bad option combinations with a message that names the fix', () => {
-    expect(() => resolveRedisBrokerOptions({ presenceTtlMs: 1000, presenceSweepIntervalMs: 1000 })).toThrow(/presenceSweepIntervalMs/);
+    expect(() => resolveRedisBrokerOptions({ presenceTtlMs: 1000, presenceSweepIntervalMs: 1000 })).toThrow(
+      /presenceSweepIntervalMs/,
+    );
     expect(() => resolveRedisBrokerOptions({ historySize: -1 })).toThrow(/historySize/);
     expect(() => resolveRedisBrokerOptions({ url: ['redis://a:1', 'redis://b:2'] })).toThrow(/cluster: true/);
     expect(() => resolveRedisBrokerOptions({ keyPrefix: 'a{b}' })).toThrow(/keyPrefix/);

@@ -43,7 +43,13 @@ export function createRedisBroker(options: RedisBrokerOptions = {}): RedisBroker
   const { health } = clients;
   const scripts = defineScripts(clients.command);
   const subscriptions = createSubscriptions(clients, scripts, resolved, logger);
-  const presenceStore = createRedisPresence(clients, scripts, resolved, () => subscriptions.channels(), logger);
+  const presenceStore = createRedisPresence(
+    clients,
+    scripts,
+    resolved,
+    () => subscriptions.channels(),
+    logger,
+  );
   const { historySize, historyMaxAgeMs, commandTimeoutMs } = resolved;
 
   function unavailable(what: string, cause?: unknown) {
@@ -67,8 +73,10 @@ export function createRedisBroker(options: RedisBrokerOptions = {}): RedisBroker
 
   const presence: PresenceStore = {
     join: (channel, entry) => run('presence not joined', () => presenceStore.join(channel, entry)),
-    leave: (channel, connectionId) => run('presence not left', () => presenceStore.leave(channel, connectionId)),
-    update: (channel, connectionId, meta) => run('presence not updated', () => presenceStore.update(channel, connectionId, meta)),
+    leave: (channel, connectionId) =>
+      run('presence not left', () => presenceStore.leave(channel, connectionId)),
+    update: (channel, connectionId, meta) =>
+      run('presence not updated', () => presenceStore.update(channel, connectionId, meta)),
     list: (channel) => run('presence not listed', () => presenceStore.list(channel)),
     refresh: (connectionIds) => run('presence not refreshed', () => presenceStore.refresh(connectionIds)),
     onExpired: (listener) => presenceStore.onExpired(listener),
@@ -106,7 +114,10 @@ export function createRedisBroker(options: RedisBrokerOptions = {}): RedisBroker
 
     history(channel, query) {
       return run('history not read', () =>
-        readHistory(scripts, channelKeys(resolved.keyPrefix, channel), channel, query, { historySize, historyMaxAgeMs }),
+        readHistory(scripts, channelKeys(resolved.keyPrefix, channel), channel, query, {
+          historySize,
+          historyMaxAgeMs,
+        }),
       );
     },
 

@@ -1,6 +1,6 @@
 import { Cluster, type ClusterOptions, Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
-import { type Health, createHealth } from './redisHealth.ts';
+import { createHealth, type Health } from './redisHealth.ts';
 import type { ResolvedRedisBrokerOptions } from './redisOptions.ts';
 
 /**
@@ -40,7 +40,8 @@ export function createRedisClients(options: ResolvedRedisBrokerOptions, logger: 
   const { commandTimeoutMs, maxReconnectDelayMs, instanceId } = options;
   const urls = typeof options.url === 'string' ? [options.url] : [...options.url];
   // Full jitter (AWS architecture blog, "Exponential Backoff and Jitter"): instances reconnect spread out.
-  const retryStrategy = (attempt: number) => 10 + Math.floor(Math.random() * Math.min(maxReconnectDelayMs, 50 * 2 ** Math.min(attempt, 16)));
+  const retryStrategy = (attempt: number) =>
+    10 + Math.floor(Math.random() * Math.min(maxReconnectDelayMs, 50 * 2 ** Math.min(attempt, 16)));
   const failFast: RedisOptions = {
     commandTimeout: commandTimeoutMs,
     maxRetriesPerRequest: 0,
@@ -59,8 +60,17 @@ export function createRedisClients(options: ResolvedRedisBrokerOptions, logger: 
     command = new Cluster(urls, { ...base, enableAutoPipelining: true });
     subscriber = new Cluster(urls, { ...base, shardedSubscribers: true });
   } else {
-    const base: RedisOptions = { ...options.redisOptions, ...failFast, enableOfflineQueue: false, retryStrategy };
-    command = new Redis(urls[0]!, { ...base, connectionName: `sb-${instanceId}`, enableAutoPipelining: true });
+    const base: RedisOptions = {
+      ...options.redisOptions,
+      ...failFast,
+      enableOfflineQueue: false,
+      retryStrategy,
+    };
+    command = new Redis(urls[0]!, {
+      ...base,
+      connectionName: `sb-${instanceId}`,
+      enableAutoPipelining: true,
+    });
     subscriber = new Redis(urls[0]!, { ...base, connectionName: `sb-${instanceId}-sub` });
   }
   const sharded = options.cluster;
@@ -100,23 +110,29 @@ export function createRedisClients(options: ResolvedRedisBrokerOptions, logger: 
 
   // A stalled Redis is only noticed through timeouts, and only a command that succeeds shows it is back:
   // probe while the connections look fine but commands failed.
-  const probeTimer = setInterval(() => {
-    if (health.status !== 'unavailable' || command.status !== 'ready') return;
-    if (!clockMeasured) {
-      commandOnReady();
-      return;
-    }
-    command.ping().then(
-      () => health.commandSucceeded(),
-      (error) => health.commandFailed(error),
-    );
-  }, Math.min(1000, commandTimeoutMs));
+  const probeTimer = setInterval(
+    () => {
+      if (health.status !== 'unavailable' || command.status !== 'ready') return;
+      if (!clockMeasured) {
+        commandOnReady();
+        return;
+      }
+      command.ping().then(
+        () => health.commandSucceeded(),
+        (error) => health.commandFailed(error),
+      );
+    },
+    Math.min(1000, commandTimeoutMs),
+  );
   probeTimer.unref();
 
   function withTimeout<T>(promise: Promise<T>, what: string): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${what} timed out after ${commandTimeoutMs} ms`)), commandTimeoutMs);
+      timer = setTimeout(
+        () => reject(new Error(`${what} timed out after ${commandTimeoutMs} ms`)),
+        commandTimeoutMs,
+      );
     });
     return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
   }
@@ -139,7 +155,11 @@ export function createRedisClients(options: ResolvedRedisBrokerOptions, logger: 
     subscribe,
     async unsubscribe(pubsub) {
       if (pubsub.length === 0) return;
-      if (sharded) await withTimeout(Promise.all(pubsub.map((channel) => subscriber.sunsubscribe(channel))), 'SUNSUBSCRIBE');
+      if (sharded)
+        await withTimeout(
+          Promise.all(pubsub.map((channel) => subscriber.sunsubscribe(channel))),
+          'SUNSUBSCRIBE',
+        );
       else await subscriber.unsubscribe(...pubsub);
     },
     onSubscriberReady(listener) {

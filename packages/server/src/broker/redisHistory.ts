@@ -32,7 +32,10 @@ export function toBrokerEvent(channel: string, epoch: string, entry: StreamEntry
 export function compareStreamIds(a: string, b: string): number {
   const dashA = a.indexOf('-');
   const dashB = b.indexOf('-');
-  return Number(a.slice(0, dashA)) - Number(b.slice(0, dashB)) || Number(a.slice(dashA + 1)) - Number(b.slice(dashB + 1));
+  return (
+    Number(a.slice(0, dashA)) - Number(b.slice(0, dashB)) ||
+    Number(a.slice(dashA + 1)) - Number(b.slice(dashB + 1))
+  );
 }
 
 export interface HistoryLimits {
@@ -63,11 +66,14 @@ export async function readHistory(
     const [epoch, nowMs, , , raw] = reply;
     const oldestKept = historyMaxAgeMs === undefined ? 0 : Number(nowMs) - historyMaxAgeMs;
     const entries = raw.map(parseStreamEntry).filter((entry) => streamIdMs(entry.id) >= oldestKept);
-    return { recovered: true, events: entries.reverse().map((entry) => toBrokerEvent(channel, epoch, entry)) };
+    return {
+      recovered: true,
+      events: entries.reverse().map((entry) => toBrokerEvent(channel, epoch, entry)),
+    };
   }
 
   const parsed = parseEventId(query.after);
-  if (!parsed || !parsed.position.includes('-')) return { recovered: false, reason: 'unknown-id' };
+  if (!parsed?.position.includes('-')) return { recovered: false, reason: 'unknown-id' };
   if (historySize === 0) return { recovered: false, reason: 'unknown-id' };
   const reply = await scripts.history(keys, { after: parsed.position }, historySize + 1);
   if (reply.length === 0 || reply[0] !== parsed.epoch) return { recovered: false, reason: 'epoch-changed' };

@@ -76,6 +76,18 @@ export interface RedisBrokerOptions {
   dropIncomingMessage?: (channel: string, eventId: string | undefined) => boolean;
 }
 
+/** Options with a default; the others (`historyMaxAgeMs`, `logger`, ...) are off when unset. */
+type Defaulted =
+  | 'url'
+  | 'cluster'
+  | 'keyPrefix'
+  | 'historySize'
+  | 'commandTimeoutMs'
+  | 'maxReconnectDelayMs'
+  | 'positioningIntervalMs'
+  | 'presenceTtlMs'
+  | 'presenceSweepIntervalMs';
+
 export const redisBrokerDefaults = {
   url: 'redis://127.0.0.1:6379',
   cluster: false,
@@ -86,15 +98,10 @@ export const redisBrokerDefaults = {
   positioningIntervalMs: 3000,
   presenceTtlMs: 30_000,
   presenceSweepIntervalMs: 5000,
-} satisfies Partial<Required<RedisBrokerOptions>>;
+} satisfies Required<Pick<RedisBrokerOptions, Defaulted>>;
 
-export type ResolvedRedisBrokerOptions = Omit<
-  RedisBrokerOptions,
-  keyof typeof redisBrokerDefaults | 'instanceId'
-> &
-  Required<Pick<RedisBrokerOptions, keyof typeof redisBrokerDefaults | 'instanceId'>> & {
-    url: string | readonly string[];
-  };
+export type ResolvedRedisBrokerOptions = Omit<RedisBrokerOptions, Defaulted | 'instanceId'> &
+  Required<Pick<RedisBrokerOptions, Defaulted | 'instanceId'>>;
 
 const positiveNumbers = [
   'commandTimeoutMs',

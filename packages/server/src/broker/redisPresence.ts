@@ -1,6 +1,6 @@
 import type { PresenceChange, PresenceMember, PresenceMeta } from '@switchboard/protocol';
 import type { Logger } from 'pino';
-import type { PresenceEntry, PresenceStore } from './broker.ts';
+import type { PresenceStore } from './broker.ts';
 import type { RedisClients } from './redisClients.ts';
 import { channelKeys } from './redisKeys.ts';
 import type { ResolvedRedisBrokerOptions } from './redisOptions.ts';
@@ -56,7 +56,11 @@ export function createRedisPresence(
   const keysOf = (channel: string) => channelKeys(keyPrefix, channel);
 
   function stored(entry: LocalEntry): string {
-    const value: StoredEntry = { ...entry, instanceId, expiresAt: Math.ceil(clients.redisNow()) + presenceTtlMs };
+    const value: StoredEntry = {
+      ...entry,
+      instanceId,
+      expiresAt: Math.ceil(clients.redisNow()) + presenceTtlMs,
+    };
     return JSON.stringify(value);
   }
 
@@ -92,7 +96,13 @@ export function createRedisPresence(
   }
 
   async function upsert(channel: string, connectionId: string, entry: LocalEntry) {
-    const [connections, latest] = await scripts.presenceUpsert(keysOf(channel), connectionId, stored(entry), entry.userId, presenceTtlMs * 2);
+    const [connections, latest] = await scripts.presenceUpsert(
+      keysOf(channel),
+      connectionId,
+      stored(entry),
+      entry.userId,
+      presenceTtlMs * 2,
+    );
     return { connections, latest };
   }
 
@@ -133,7 +143,13 @@ export function createRedisPresence(
         const leaves = await scripts.presenceSweep(keysOf(channel), instanceId);
         for (const json of leaves) {
           const change: PresenceChange = { action: 'leave', member: toMember(json, 0) };
-          for (const listener of expiredListeners) listener(channel, change);
+          for (const listener of expiredListeners) {
+            try {
+              listener(channel, change);
+            } catch (error) {
+              logger.error({ err: error, channel }, 'presence expiry listener threw');
+            }
+          }
         }
       }),
     );
@@ -191,7 +207,11 @@ export function createRedisPresence(
         const seen = members.get(entry.userId);
         if (seen) seen.member.connections++;
         if (!seen || entry.updatedAt > seen.updatedAt) {
-          const member: PresenceMember = { userId: entry.userId, name: entry.name, connections: seen?.member.connections ?? 1 };
+          const member: PresenceMember = {
+            userId: entry.userId,
+            name: entry.name,
+            connections: seen?.member.connections ?? 1,
+          };
           if (entry.meta) member.meta = entry.meta;
           members.set(entry.userId, { member, updatedAt: entry.updatedAt });
         }

@@ -63,6 +63,9 @@ const REPAIR_MAX_BATCHES = 200;
 const REPAIR_MAX_ROUNDS = 20;
 /** Live messages kept while a repair runs; older ones are dropped, since the stream has them anyway. */
 const MAX_BUFFERED = 10_000;
+/** Immediate retries of restoring subscriptions after a reconnection, and the pause between them. */
+const RESTORE_ATTEMPTS = 10;
+const RESTORE_RETRY_MS = 200;
 
 export function createSubscriptions(
   clients: RedisClients,
@@ -75,6 +78,10 @@ export function createSubscriptions(
   /** Incremented on every subscriber (re)connection, to spot one that happened during an activation. */
   let subscriberGeneration = 0;
   let positioningRunning = false;
+  /** The subscriber connection whose subscriptions were last restored (generation), and retry state. */
+  let restoredGeneration = 0;
+  let restoring = false;
+  let restoreAttempts = 0;
 
   function emit(state: ChannelState, event: BrokerEvent) {
     for (const listener of state.listeners) {
@@ -170,7 +177,10 @@ export function createSubscriptions(
       const [epoch, raw] = reply;
       if (epoch !== position.epoch) {
         if (position.epoch !== null) {
-          logger.warn({ channel: state.channel }, 'channel stream was recreated (Redis lost it); continuing with the new one');
+          logger.warn(
+            { channel: state.channel },
+            'channel stream was recreated (Redis lost it); continuing with the new one',
+          );
         }
         // Messages of the old stream that were received but not yet delivered go first (they follow the
         // position or can never be repaired); the new stream is then read from its start.
@@ -182,7 +192,10 @@ export function createSubscriptions(
       for (const rawEntry of raw) {
         const entry = parseStreamEntry(rawEntry);
         if (entry.prev !== position.streamId && position.streamId !== '0-0') {
-          logger.warn({ channel: state.channel, after: position.streamId, next: entry.id }, 'events were trimmed before this instance delivered them');
+          logger.warn(
+            { channel: state.channel, after: position.streamId, next: entry.id },
+            'events were trimmed before this instance delivered them',
+          );
         }
         position.streamId = entry.id;
         emit(state, toBrokerEvent(state.channel, epoch, entry));
@@ -233,20 +246,38 @@ export function createSubscriptions(
 
   function subscriberOnReady() {
     subscriberGeneration++;
-    const states = [...byPubsub.values()];
-    if (states.length === 0) return;
-    clients
-      .resubscribe(states.map((state) => state.keys.pubsub))
-      .then(() => {
-        for (const state of states) void repair(state);
-      })
-      .catch((error) => clients.health.commandFailed(error));
+    restoreAttempts = 0;
+    void restore();
+  }
+
+  /**
+   * Subscribes every channel again after the subscriber reconnected, then repairs what was missed
+   * meanwhile. A failure is retried a few times at once, then on every positioning round.
+   */
+  async function restore() {
+    if (restoredGeneration === subscriberGeneration || restoring || closed) return;
+    restoring = true;
+    const generation = subscriberGeneration;
+    try {
+      const states = [...byPubsub.values()];
+      await clients.resubscribe(states.map((state) => state.keys.pubsub));
+      restoredGeneration = generation;
+      for (const state of states) void repair(state);
+    } catch (error) {
+      clients.health.commandFailed(error);
+      if (++restoreAttempts < RESTORE_ATTEMPTS) setTimeout(() => void restore(), RESTORE_RETRY_MS).unref();
+    } finally {
+      restoring = false;
+    }
+    // Reconnected again while this ran: that connection needs its own subscriptions.
+    if (generation !== subscriberGeneration) void restore();
   }
 
   /** Positioning: compares each channel's position with its stream head and repairs differences. */
   async function position() {
     if (positioningRunning || closed) return;
     positioningRunning = true;
+    void restore();
     try {
       const states = [...byPubsub.values()].filter((state) => state.position !== null && !state.repairing);
       await Promise.all(
@@ -301,9 +332,13 @@ export function createSubscriptions(
         await subscribed.ready;
       } catch (cause) {
         subscribed.listeners.delete(own);
-        throw new SwitchboardError(ErrorCode.BROKER_UNAVAILABLE, `cannot subscribe to ${channel}: Redis unavailable`, {
-          cause,
-        });
+        throw new SwitchboardError(
+          ErrorCode.BROKER_UNAVAILABLE,
+          `cannot subscribe to ${channel}: Redis unavailable`,
+          {
+            cause,
+          },
+        );
       }
       return () => {
         if (!subscribed.listeners.delete(own)) return;
