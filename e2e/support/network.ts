@@ -23,7 +23,7 @@ export async function controlNetwork(context: BrowserContext): Promise<NetworkSw
       server.close();
     });
     server.onClose((code, reason) => {
-      console.log('server close', code, reason);
+
       open.delete(ws);
       ws.close();
     });

@@ -214,6 +214,8 @@ describe('Redis outage', () => {
     );
     for (const subscriber of subscribers) {
       const texts = textsOf(subscriber);
+      // Redis kept nothing across the restart: the stream has a new epoch and subscribers are told.
+      expect(subscriber.gaps.map((g) => (g.payload as { reason: string }).reason)).toEqual(['epoch-changed']);
       expect(texts).not.toContain('during');
       expect(texts.filter((t) => t.startsWith('after-'))).toEqual(after);
     }

@@ -11,6 +11,6 @@ export function usePublish<TDef extends ChannelDefinition>(definition: TDef, key
   const client = useSwitchboard();
   return useMemo(() => {
     const channel = client.channel(definition, key);
-    return (type, payload) => channel.publish(type, payload);
+    return (type, payload, options) => channel.publish(type, payload, options);
   }, [client, definition, key]);
 }

@@ -88,7 +88,7 @@ describe('connection', () => {
       const error = await client.trpc.channel.publish.mutate(input).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(TRPCClientError);
       expect((error as TRPCClientError<never>).data).toMatchObject({ code: 'BAD_REQUEST' });
-      expect((error as TRPCClientError<{ stack?: string }>).data).not.toHaveProperty('stack');
+      expect((error as { data?: object }).data).not.toHaveProperty('stack');
     }
     expect(await client.trpc.whoami.query()).toMatchObject({ userId: 'alice' });
   });

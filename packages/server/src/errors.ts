@@ -18,7 +18,10 @@ export function toSwitchboardError(cause: unknown): SwitchboardError {
 /** The TRPCError a domain error is reported as, so `@trpc/client` sees a standard error code. */
 export function toTRPCError(cause: unknown): TRPCError {
   // tRPC wraps whatever a resolver throws in an INTERNAL_SERVER_ERROR; unwrap our own errors.
-  if (cause instanceof TRPCError && !(cause.code === 'INTERNAL_SERVER_ERROR' && isSwitchboardError(cause.cause))) {
+  if (
+    cause instanceof TRPCError &&
+    !(cause.code === 'INTERNAL_SERVER_ERROR' && isSwitchboardError(cause.cause))
+  ) {
     return cause;
   }
   const error = toSwitchboardError(cause instanceof TRPCError ? cause.cause : cause);

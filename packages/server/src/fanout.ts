@@ -1,4 +1,4 @@
-import { type Envelope, ErrorCode, SwitchboardError, SystemEventType } from '@switchboard/protocol';
+import { type Envelope, ErrorCode, type Gap, SwitchboardError, SystemEventType } from '@switchboard/protocol';
 import type { TrackedEnvelope } from '@trpc/server';
 import type { Broker, BrokerEvent } from './broker/broker.ts';
 import { eventFrameTail, subscriptionFramePrefix } from './frames.ts';
@@ -66,6 +66,9 @@ export function createFanout(broker: Broker, stats: ServerStats): Fanout {
   const entries = new Map<string, ChannelEntry>();
 
   function deliver(entry: ChannelEntry, event: BrokerEvent) {
+    // A stored event from another epoch means the stream was recreated (e.g. Redis restarted without
+    // persistence): whatever a subscriber was positioned on is gone, so it is told before going on.
+    const epochPrefix = event.id === undefined ? undefined : event.id.slice(0, event.id.indexOf(':') + 1);
     // Live subscribers of a channel almost always share one position, so one tail serves them all.
     let tail: Buffer = EMPTY;
     let tailPosition: string | undefined | null = null;
@@ -73,6 +76,16 @@ export function createFanout(broker: Broker, stats: ServerStats): Fanout {
       if (subscriber.buffer) {
         subscriber.buffer.push(event);
         continue;
+      }
+      if (
+        epochPrefix !== undefined &&
+        subscriber.position !== undefined &&
+        !subscriber.position.startsWith(epochPrefix)
+      ) {
+        subscriber.connection.sendParts(
+          subscriber.prefix,
+          eventFrameTail(gapEvent(event.channel, 'epoch-changed', subscriber.position), undefined),
+        );
       }
       if (event.id !== undefined) subscriber.position = event.id;
       if (tailPosition !== subscriber.position) {
@@ -177,15 +190,20 @@ async function sendHistory(
     lastEventId === undefined ? { last: replay } : { after: lastEventId },
   );
   if (!result.recovered) {
-    const gap: Envelope = {
-      type: SystemEventType.GAP,
-      channel,
-      payload: { recovered: false, reason: result.reason, lastEventId },
-      ts: Date.now(),
-    };
     subscriber.position = undefined;
-    send({ channel, type: gap.type, json: JSON.stringify(gap) });
+    send(gapEvent(channel, result.reason, lastEventId));
     return;
   }
   for (const event of result.events) send(event);
+}
+
+/** The `$gap` notice: data between `lastEventId` and what follows is missing; the app should refetch. */
+function gapEvent(channel: string, reason: Gap['reason'], lastEventId: string | undefined): BrokerEvent {
+  const gap: Envelope = {
+    type: SystemEventType.GAP,
+    channel,
+    payload: { recovered: false, reason, lastEventId },
+    ts: Date.now(),
+  };
+  return { channel, type: gap.type, json: JSON.stringify(gap) };
 }

@@ -60,11 +60,9 @@ export function initSwitchboard() {
     publish: procedure
       .input(publishInputSchema)
       .mutation(({ ctx, input }) => ctx.switchboard.channels.publish(ctx, input)),
-    presence: procedure
-      .input(presenceInputSchema)
-      .query(async ({ ctx, input }) => ({
-        members: await ctx.switchboard.channels.presence(ctx, input.channel),
-      })),
+    presence: procedure.input(presenceInputSchema).query(async ({ ctx, input }) => ({
+      members: await ctx.switchboard.channels.presence(ctx, input.channel),
+    })),
     setPresence: procedure
       .input(setPresenceInputSchema)
       .mutation(({ ctx, input }) => ctx.switchboard.channels.setPresence(ctx, input)),

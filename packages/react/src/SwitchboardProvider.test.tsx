@@ -1,0 +1,60 @@
+import { chatChannel } from '@switchboard/protocol/demo';
+import { QueryClient, QueryClientProvider, useQuery, useQueryClient } from '@tanstack/react-query';
+import type { AppRouter } from '@switchboard/demo-server';
+import { render, screen, waitFor } from '@testing-library/react';
+import { describe, expect, it, vi } from 'vitest';
+import { useDemoFixture } from './__tests__/fixture.ts';
+import { SwitchboardProvider } from './SwitchboardProvider.tsx';
+import { useConnectionState } from './useConnectionState.ts';
+import { useTRPC } from './useTRPC.ts';
+
+const fixture = useDemoFixture();
+
+function PresenceCount() {
+  const trpc = useTRPC<AppRouter>();
+  const presence = useQuery(trpc.channel.presence.queryOptions({ channel: chatChannel.name('lobby') }));
+  return <p data-testid="count">{presence.data ? String(presence.data.members.length) : 'loading'}</p>;
+}
+
+describe('SwitchboardProvider', () => {
+  it('throws a message that names the fix when a hook has no provider', () => {
+    function Orphan() {
+      useConnectionState();
+      return null;
+    }
+    // React reports the render error on the console as well; keep the test output clean.
+    const consoleError = vi.spyOn(console, 'error').mockImplementation(() => {});
+    expect(() => render(<Orphan />)).toThrow(/wrap your components in <SwitchboardProvider client=/);
+    consoleError.mockRestore();
+  });
+
+  it('gives useTRPC() typed query options over the same connection', async () => {
+    const demo = await fixture.server();
+    const alice = await fixture.client(demo, 'alice');
+    render(
+      <SwitchboardProvider client={alice}>
+        <PresenceCount />
+      </SwitchboardProvider>,
+    );
+    await waitFor(() => expect(screen.getByTestId('count').textContent).toBe('0'));
+  });
+
+  it('uses the QueryClient of an enclosing QueryClientProvider', async () => {
+    const demo = await fixture.server();
+    const alice = await fixture.client(demo, 'alice');
+    const queryClient = new QueryClient();
+    let seen: QueryClient | undefined;
+    function Probe() {
+      seen = useQueryClient();
+      return null;
+    }
+    render(
+      <QueryClientProvider client={queryClient}>
+        <SwitchboardProvider client={alice}>
+          <Probe />
+        </SwitchboardProvider>
+      </QueryClientProvider>,
+    );
+    expect(seen).toBe(queryClient);
+  });
+});
