@@ -4,11 +4,6 @@ import { expect, signIn, test } from './support/fixtures.ts';
 
 const SCREENSHOT = join(import.meta.dirname, 'screenshots', 'chat.png');
 
-/** A room of its own per run, so history from earlier runs or specs cannot leak in. */
-function uniqueRoom(): string {
-  return `e2e-${Date.now().toString(36)}`;
-}
-
 async function send(page: Page, text: string) {
   await page.getByLabel(/^Message #/).fill(text);
   await page.getByRole('button', { name: 'Send' }).click();
@@ -35,7 +30,9 @@ async function transcript(page: Page): Promise<string[]> {
 /** Connected, subscribed to the room, and seeing `count` people in it. */
 async function expectLive(page: Page, count: number) {
   // Generous: after a server restart the client may be waiting out a backoff delay of several seconds.
-  await expect(page.getByTestId('connection-status')).toHaveAttribute('data-status', 'open', { timeout: 30_000 });
+  await expect(page.getByTestId('connection-status')).toHaveAttribute('data-status', 'open', {
+    timeout: 30_000,
+  });
   await expect(page.getByTestId('room-status')).toHaveAttribute('data-status', 'live');
   await expect(page.getByTestId('presence-member')).toHaveCount(count);
 }
@@ -64,7 +61,8 @@ test('bad login input shows the server error in the form', async ({ page }) => {
 });
 
 test('a reload keeps the user signed in and in the room', async ({ page }) => {
-  const room = uniqueRoom();
+  // Each run starts its own server, so fixed room names cannot collide with earlier runs.
+  const room = 'reload-check';
   await signIn(page, 'chat', 'erin', room);
   await expect(page.getByTestId('room-title')).toHaveText(`#${room}`);
   await page.reload();
@@ -76,7 +74,7 @@ test('two users chat with presence and typing, a late joiner gets history, and a
   newUser,
   server,
 }) => {
-  const room = uniqueRoom();
+  const room = 'launch-plan';
   const alice = (await newUser('alice', 'chat', room)).page;
   const bob = (await newUser('bob', 'chat', room)).page;
 
@@ -117,17 +115,20 @@ test('two users chat with presence and typing, a late joiner gets history, and a
     await expect(alice.getByTestId('presence-member')).toHaveCount(2);
   });
 
-  await test.step('screenshot for the README', async () => {
-    await send(bob, 'all good! the dashboard shows us both 👋');
-    await expect(messages(alice, 'all good! the dashboard shows us both 👋')).toHaveCount(1);
-    await alice.getByLabel(/^Message #/).pressSequentially('nice');
+  await test.step('screenshot for the README; a typing indicator expires when typing stops', async () => {
+    await send(bob, 'All good, shipping on Friday.');
+    await expect(messages(alice, 'All good, shipping on Friday.')).toHaveCount(1);
+    await alice.getByLabel(/^Message #/).pressSequentially('Great');
     await expect(bob.getByTestId('typing-indicator')).toHaveText('alice is typing…');
     await bob.screenshot({ path: SCREENSHOT });
-    await alice.getByLabel(/^Message #/).fill('');
+    // Alice stops typing without sending: the indicator goes after ~3 s without a refresh.
+    await expect(bob.getByTestId('typing-indicator')).toHaveText('', { timeout: 6_000 });
   });
 
   await test.step('after a server restart, later messages arrive once each', async () => {
-    await server.restart();
+    const restarted = server.restart();
+    await expect(alice.getByTestId('connection-banner')).toContainText('Connection lost. Reconnecting');
+    await restarted;
     await expectLive(alice, 2);
     await expectLive(bob, 2);
     await send(alice, 'alice after restart');
@@ -139,7 +140,7 @@ test('two users chat with presence and typing, a late joiner gets history, and a
     await expect(messages(alice, 'alice after restart')).toHaveAttribute('data-status', 'sent');
     await expect(messages(bob, 'bob after restart')).toHaveAttribute('data-status', 'sent');
     // Nothing from before the restart was lost or shown twice.
-    const before = ['hello bob', 'hi alice', 'how are things?', 'all good! the dashboard shows us both 👋'];
+    const before = ['hello bob', 'hi alice', 'how are things?', 'All good, shipping on Friday.'];
     for (const page of [alice, bob]) {
       const texts = (await transcript(page)).map((line) => line.slice(line.indexOf(': ') + 2));
       expect(texts.slice(0, before.length)).toEqual(before);
@@ -150,4 +151,29 @@ test('two users chat with presence and typing, a late joiner gets history, and a
       expect(texts).toHaveLength(before.length + 2);
     }
   });
+});
+
+test('a session the server no longer accepts shows the unauthorized banner, and signing in again recovers', async ({
+  page,
+}) => {
+  await signIn(page, 'chat', 'frank', 'auth-check');
+  await expect(page.getByTestId('room-status')).toHaveAttribute('data-status', 'live');
+  // A token signed with another secret, as after a secret rotation.
+  await page.evaluate(() => {
+    const session = JSON.parse(sessionStorage.getItem('switchboard.session') ?? '{}');
+    const [header, payload] = String(session.token).split('.');
+    sessionStorage.setItem(
+      'switchboard.session',
+      JSON.stringify({ ...session, token: `${header}.${payload}.forged` }),
+    );
+  });
+  await page.reload();
+  const banner = page.getByTestId('connection-banner');
+  await expect(banner).toHaveAttribute('data-kind', 'unauthorized', { timeout: 20_000 });
+  await expect(banner).toContainText('Sign in again');
+  await banner.getByRole('button', { name: 'Sign in again' }).click();
+  await page.getByLabel('Your name').fill('frank');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByTestId('room-status')).toHaveAttribute('data-status', 'live');
+  await expect(page.getByTestId('connection-banner')).toHaveCount(0);
 });

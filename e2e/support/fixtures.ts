@@ -53,7 +53,9 @@ export const test = base.extend<
         async metric(name) {
           const text = await (await fetch(`${url}/metrics`)).text();
           // `name 3` or `name{instance_id="..."} 3`: summed over label sets.
-          const samples = text.split('\n').filter((line) => line.startsWith(`${name} `) || line.startsWith(`${name}{`));
+          const samples = text
+            .split('\n')
+            .filter((line) => line.startsWith(`${name} `) || line.startsWith(`${name}{`));
           if (samples.length === 0) throw new Error(`metric ${name} not found in /metrics`);
           return samples.reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
         },

@@ -15,7 +15,6 @@ export interface NetworkSwitch {
 export async function controlNetwork(context: BrowserContext): Promise<NetworkSwitch> {
   const open = new Set<WebSocketRoute>();
   await context.routeWebSocket(/\/ws(\?|$)/, (ws) => {
-    console.log('route');
     const server = ws.connectToServer();
     open.add(ws);
     ws.onClose(() => {
@@ -23,7 +22,6 @@ export async function controlNetwork(context: BrowserContext): Promise<NetworkSw
       server.close();
     });
     server.onClose((code, reason) => {
-
       open.delete(ws);
       ws.close();
     });

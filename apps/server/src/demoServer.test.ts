@@ -110,3 +110,12 @@ describe('dashboard.live', () => {
     expect(own?.rssBytes).toBeGreaterThan(0);
   });
 });
+
+describe('dev-login rate limit', () => {
+  it('answers 429 once one address logs in too often, and logs nothing else in', async () => {
+    const statuses = [];
+    for (let i = 0; i < 30; i++) statuses.push((await login({ name: `flood-${i}` })).status);
+    expect(statuses.filter((s) => s === 429).length).toBeGreaterThan(10);
+    expect(statuses.filter((s) => s !== 200 && s !== 429)).toEqual([]);
+  });
+});

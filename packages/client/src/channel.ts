@@ -1,6 +1,7 @@
 import {
   type ChannelDefinition,
   type ChannelEvent,
+  correlationIdSchema,
   ErrorCode,
   type EventPayloads,
   type Gap,
@@ -9,7 +10,6 @@ import {
   type PresenceMeta,
   type PublishableEventType,
   SwitchboardError,
-  correlationIdSchema,
 } from '@switchboard/protocol';
 import type { AuthError } from './authError.ts';
 import type { ChannelProcedures } from './channelProcedures.ts';
@@ -145,8 +145,14 @@ export function createChannelHandle<TDef extends ChannelDefinition>(
           `invalid ${type} payload${where}: ${issue?.message ?? 'invalid'}`,
         );
       }
-      if (options.correlationId !== undefined && !correlationIdSchema.safeParse(options.correlationId).success) {
-        throw new SwitchboardError(ErrorCode.BAD_REQUEST, `${name}: invalid correlationId "${options.correlationId}"`);
+      if (
+        options.correlationId !== undefined &&
+        !correlationIdSchema.safeParse(options.correlationId).success
+      ) {
+        throw new SwitchboardError(
+          ErrorCode.BAD_REQUEST,
+          `${name}: invalid correlationId "${options.correlationId}"`,
+        );
       }
       assertOpen();
       const correlationId = options.correlationId ?? newCorrelationId();

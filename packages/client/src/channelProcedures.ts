@@ -39,6 +39,8 @@ export interface ChannelProcedures {
   };
 }
 
-export function channelProceduresOf<TRouter extends AnyTRPCRouter>(trpc: TRPCClient<TRouter>): ChannelProcedures {
+export function channelProceduresOf<TRouter extends AnyTRPCRouter>(
+  trpc: TRPCClient<TRouter>,
+): ChannelProcedures {
   return trpc as unknown as ChannelProcedures;
 }

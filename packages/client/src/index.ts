@@ -1,21 +1,23 @@
 export type { AuthError } from './authError.ts';
 export type { Backoff } from './backoff.ts';
 export { backoffCeilingMs, createBackoff, fullJitterDelayMs } from './backoff.ts';
-export type { ChannelHandle, ChannelListener, PublishOptions, PublishResult } from './channel.ts';
+export type {
+  ChannelHandle,
+  ChannelListener,
+  PublishOptions,
+  PublishResult,
+} from './channel.ts';
+export type { ChannelProcedures, ChannelStreamItem, ChannelStreamObserver } from './channelProcedures.ts';
 export type { ChannelStatus } from './channelSession.ts';
-export { nextChannelStatus } from './channelSession.ts';
 export type { ChannelSnapshot, ChannelView, ChannelViewInit } from './channelView.ts';
 export type {
   CloseInfo,
-  ConnectionEvent,
   ConnectionListener,
   ConnectionState,
   ConnectionStatus,
   ConnectionStore,
 } from './connectionState.ts';
-export { createConnectionStore, initialConnectionState, transition } from './connectionState.ts';
 export type { SwitchboardClient } from './createSwitchboardClient.ts';
-export type { ChannelProcedures, ChannelStreamItem, ChannelStreamObserver } from './channelProcedures.ts';
 export { createSwitchboardClient } from './createSwitchboardClient.ts';
 export { toSwitchboardError } from './errors.ts';
 export type {
@@ -27,4 +29,3 @@ export type {
   WebSocketConstructor,
 } from './options.ts';
 export { clientDefaults, MAX_REPLAY } from './options.ts';
-export { applyPresenceChange } from './presenceMembers.ts';

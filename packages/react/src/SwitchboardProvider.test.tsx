@@ -1,17 +1,17 @@
 import { chatChannel } from '@switchboard/protocol/demo';
 import { QueryClient, QueryClientProvider, useQuery, useQueryClient } from '@tanstack/react-query';
-import type { AppRouter } from '@switchboard/demo-server';
 import { render, screen, waitFor } from '@testing-library/react';
 import { describe, expect, it, vi } from 'vitest';
-import { useDemoFixture } from './__tests__/fixture.ts';
+import { useFixture } from './__tests__/fixture.ts';
+import type { TestRouter } from './__tests__/testServer.ts';
 import { SwitchboardProvider } from './SwitchboardProvider.tsx';
 import { useConnectionState } from './useConnectionState.ts';
 import { useTRPC } from './useTRPC.ts';
 
-const fixture = useDemoFixture();
+const fixture = useFixture();
 
 function PresenceCount() {
-  const trpc = useTRPC<AppRouter>();
+  const trpc = useTRPC<TestRouter>();
   const presence = useQuery(trpc.channel.presence.queryOptions({ channel: chatChannel.name('lobby') }));
   return <p data-testid="count">{presence.data ? String(presence.data.members.length) : 'loading'}</p>;
 }
@@ -30,7 +30,7 @@ describe('SwitchboardProvider', () => {
 
   it('gives useTRPC() typed query options over the same connection', async () => {
     const demo = await fixture.server();
-    const alice = await fixture.client(demo, 'alice');
+    const alice = fixture.client(demo, 'alice');
     render(
       <SwitchboardProvider client={alice}>
         <PresenceCount />
@@ -41,7 +41,7 @@ describe('SwitchboardProvider', () => {
 
   it('uses the QueryClient of an enclosing QueryClientProvider', async () => {
     const demo = await fixture.server();
-    const alice = await fixture.client(demo, 'alice');
+    const alice = fixture.client(demo, 'alice');
     const queryClient = new QueryClient();
     let seen: QueryClient | undefined;
     function Probe() {

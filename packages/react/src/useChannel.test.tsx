@@ -3,13 +3,13 @@ import { chatChannel } from '@switchboard/protocol/demo';
 import { act, fireEvent, render, screen, waitFor } from '@testing-library/react';
 import { StrictMode, useState } from 'react';
 import { describe, expect, it } from 'vitest';
-import { useDemoFixture } from './__tests__/fixture.ts';
+import { useFixture } from './__tests__/fixture.ts';
 import { SwitchboardProvider } from './SwitchboardProvider.tsx';
 import { useChannel } from './useChannel.ts';
 import { usePresence } from './usePresence.ts';
 import { usePublish } from './usePublish.ts';
 
-const fixture = useDemoFixture();
+const fixture = useFixture();
 
 type ChatEvent = ChannelEvent<typeof chatChannel>;
 
@@ -24,7 +24,14 @@ function Messages({ id, room, onEvent }: { id: string; room: string; onEvent?: (
 
 function Members({ room }: { room: string }) {
   const members = usePresence(chatChannel, room);
-  return <p data-testid="members">{members.map((member) => member.userId).sort().join(',')}</p>;
+  return (
+    <p data-testid="members">
+      {members
+        .map((member) => member.userId)
+        .sort()
+        .join(',')}
+    </p>
+  );
 }
 
 function Sender({ room }: { room: string }) {
@@ -43,8 +50,8 @@ function Sender({ room }: { room: string }) {
 describe('useChannel', () => {
   it('shares one server subscription between components, and the last unmount stops it', async () => {
     const demo = await fixture.server();
-    const alice = await fixture.client(demo, 'alice');
-    const bob = await fixture.client(demo, 'bob');
+    const alice = fixture.client(demo, 'alice');
+    const bob = fixture.client(demo, 'bob');
     const view = render(
       <SwitchboardProvider client={alice}>
         <Messages id="a" room="lobby" />
@@ -72,8 +79,8 @@ describe('useChannel', () => {
 
   it('does not leak a subscription or repeat events under Strict Mode', async () => {
     const demo = await fixture.server();
-    const alice = await fixture.client(demo, 'alice');
-    const bob = await fixture.client(demo, 'bob');
+    const alice = fixture.client(demo, 'alice');
+    const bob = fixture.client(demo, 'bob');
     await bob.channel(chatChannel, 'lobby').publish('message', { text: 'earlier' });
     const seen: string[] = [];
     const view = render(
@@ -96,7 +103,7 @@ describe('useChannel', () => {
 
   it('switches the server subscription when the channel key changes', async () => {
     const demo = await fixture.server();
-    const alice = await fixture.client(demo, 'alice');
+    const alice = fixture.client(demo, 'alice');
     const view = render(
       <SwitchboardProvider client={alice}>
         <Messages id="a" room="one" />
@@ -119,8 +126,8 @@ describe('useChannel', () => {
 describe('usePresence', () => {
   it('lists the members and follows joins and leaves', async () => {
     const demo = await fixture.server();
-    const alice = await fixture.client(demo, 'alice');
-    const bob = await fixture.client(demo, 'bob');
+    const alice = fixture.client(demo, 'alice');
+    const bob = fixture.client(demo, 'bob');
     render(
       <SwitchboardProvider client={alice}>
         <Members room="lobby" />
@@ -137,7 +144,7 @@ describe('usePresence', () => {
 describe('usePublish', () => {
   it('publishes a typed event and resolves with its id', async () => {
     const demo = await fixture.server();
-    const alice = await fixture.client(demo, 'alice');
+    const alice = fixture.client(demo, 'alice');
     render(
       <SwitchboardProvider client={alice}>
         <Messages id="a" room="lobby" />

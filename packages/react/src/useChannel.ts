@@ -23,7 +23,10 @@ export function useChannel<TDef extends ChannelDefinition>(
   const onEvent = useLatest(options.onEvent);
   const { replay, maxEvents } = options;
   const view = useMemo(
-    () => client.channel(definition, key).view({ replay, maxEvents, onEvent: (event) => onEvent.current?.(event) }),
+    () =>
+      client
+        .channel(definition, key)
+        .view({ replay, maxEvents, onEvent: (event) => onEvent.current?.(event) }),
     [client, definition, key, replay, maxEvents, onEvent],
   );
   return useSyncExternalStore(view.subscribe, view.getSnapshot, view.getSnapshot);

@@ -1,10 +1,10 @@
 import { render, screen, waitFor } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
-import { useDemoFixture } from './__tests__/fixture.ts';
+import { useFixture } from './__tests__/fixture.ts';
 import { SwitchboardProvider } from './SwitchboardProvider.tsx';
 import { useConnectionState } from './useConnectionState.ts';
 
-const fixture = useDemoFixture();
+const fixture = useFixture();
 
 function Status({ log }: { log: string[] }) {
   const state = useConnectionState();
@@ -15,7 +15,7 @@ function Status({ log }: { log: string[] }) {
 describe('useConnectionState', () => {
   it('re-renders on every transition: open, reconnecting after a drop, open again, closed', async () => {
     const demo = await fixture.server();
-    const alice = await fixture.client(demo, 'alice');
+    const alice = fixture.client(demo, 'alice');
     const log: string[] = [];
     render(
       <SwitchboardProvider client={alice}>
@@ -28,6 +28,12 @@ describe('useConnectionState', () => {
     await waitFor(() => expect(screen.getByTestId('status').textContent).toBe('open'));
     await alice.close();
     await waitFor(() => expect(screen.getByTestId('status').textContent).toBe('closed'));
-    expect(log.filter((status, i) => status !== log[i - 1])).toEqual(['connecting', 'open', 'reconnecting', 'open', 'closed']);
+    expect(log.filter((status, i) => status !== log[i - 1])).toEqual([
+      'connecting',
+      'open',
+      'reconnecting',
+      'open',
+      'closed',
+    ]);
   });
 });

@@ -7,7 +7,10 @@ import { useSwitchboard } from './useSwitchboard.ts';
  * A stable `publish(type, payload)` for a channel, typed from its definition; resolves with the event id
  * (see `ChannelHandle.publish`).
  */
-export function usePublish<TDef extends ChannelDefinition>(definition: TDef, key: string): ChannelHandle<TDef>['publish'] {
+export function usePublish<TDef extends ChannelDefinition>(
+  definition: TDef,
+  key: string,
+): ChannelHandle<TDef>['publish'] {
   const client = useSwitchboard();
   return useMemo(() => {
     const channel = client.channel(definition, key);

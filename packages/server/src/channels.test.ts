@@ -248,3 +248,38 @@ describe('channels', () => {
     });
   });
 });
+
+describe('limits on what a client controls', () => {
+  it('refuses an over-long correlationId, oversized presence metadata and over-long channel names', async () => {
+    const fixture = await server();
+    const alice = track(connectTrpc(fixture.wsUrl, await fixture.sign('alice')), (c) => c.close());
+    await subscribe(alice, { channel: 'chat:room' });
+    const attempts = [
+      () =>
+        alice.trpc.channel.publish.mutate({
+          channel: 'chat:room',
+          type: 'message',
+          payload: { text: 'x' },
+          correlationId: 'c'.repeat(129),
+        }),
+      () => alice.trpc.channel.setPresence.mutate({ channel: 'chat:room', meta: { blob: 'x'.repeat(2000) } }),
+      () =>
+        alice.trpc.channel.publish.mutate({
+          channel: `chat:${'r'.repeat(200)}`,
+          type: 'message',
+          payload: { text: 'x' },
+        }),
+      () =>
+        alice.trpc.channel.publish.mutate({
+          channel: 'chat:room',
+          type: 'message',
+          payload: { text: 'x'.repeat(2001) },
+        }),
+    ];
+    for (const attempt of attempts) {
+      const error = await attempt().catch((e: unknown) => e);
+      expect((error as TRPCClientError<never>).data).toMatchObject({ code: 'BAD_REQUEST' });
+    }
+    expect(await alice.trpc.whoami.query()).toMatchObject({ userId: 'alice' });
+  });
+});

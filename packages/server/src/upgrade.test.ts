@@ -2,7 +2,13 @@ import { UpgradeStatus } from '@switchboard/protocol';
 import { base64url, SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { useCleanup } from './__tests__/lifecycle.ts';
-import { closeOf, connectRaw, startTestServer, upgradeStatusOf } from './__tests__/testServer.ts';
+import {
+  closeOf,
+  connectRaw,
+  startTestServer,
+  TEST_SECRET,
+  upgradeStatusOf,
+} from './__tests__/testServer.ts';
 
 const track = useCleanup();
 const server = (overrides = {}) => startTestServer(overrides).then((s) => track(s, (f) => f.close()));
@@ -114,5 +120,40 @@ describe('upgrade', () => {
     expect(
       await upgradeStatusOf(`ws://127.0.0.1:${fixture.port}/elsewhere?token=${await fixture.sign('a')}`),
     ).toBe(404);
+  });
+});
+
+describe('JWT claims', () => {
+  it('checks iss and aud when configured, and tolerates small clock skew on exp/nbf', async () => {
+    const fixture = await server({
+      jwt: { secret: TEST_SECRET, issuer: 'https://id.example.com', audience: 'switchboard' },
+    });
+    const key = new TextEncoder().encode(TEST_SECRET);
+    const token = (claims: { iss?: string; aud?: string; exp?: number; nbf?: number }) => {
+      const jwt = new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('alice');
+      if (claims.iss) jwt.setIssuer(claims.iss);
+      if (claims.aud) jwt.setAudience(claims.aud);
+      jwt.setExpirationTime(claims.exp ?? Math.floor(Date.now() / 1000) + 60);
+      if (claims.nbf) jwt.setNotBefore(claims.nbf);
+      return jwt.sign(key);
+    };
+    const good = { iss: 'https://id.example.com', aud: 'switchboard' };
+    const now = Math.floor(Date.now() / 1000);
+    expect(
+      await upgradeStatusOf(
+        `${fixture.wsUrl}?token=${await token({ ...good, iss: 'https://evil.example.com' })}`,
+      ),
+    ).toBe(401);
+    expect(
+      await upgradeStatusOf(`${fixture.wsUrl}?token=${await token({ ...good, aud: 'other-app' })}`),
+    ).toBe(401);
+    expect(await upgradeStatusOf(`${fixture.wsUrl}?token=${await token({ ...good, nbf: now + 120 })}`)).toBe(
+      401,
+    );
+    // Within the 5 s tolerance: accepted.
+    const skewed = await connectRaw(fixture.wsUrl, await token({ ...good, exp: now - 2, nbf: now + 2 }));
+    skewed.close();
+    const accepted = await connectRaw(fixture.wsUrl, await token(good));
+    accepted.close();
   });
 });

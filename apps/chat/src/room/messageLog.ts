@@ -98,7 +98,9 @@ export function messageLogReducer(log: MessageLog, action: MessageLogAction): Me
       if (log.seenIds.has(action.id)) {
         // The echo came first. It normally confirmed the local copy by correlation id; if it could not, the
         // echo is already shown, so the local copy goes.
-        const messages = log.messages.filter((m) => !(m.correlationId === action.correlationId && m.status !== 'sent'));
+        const messages = log.messages.filter(
+          (m) => !(m.correlationId === action.correlationId && m.status !== 'sent'),
+        );
         return messages.length === log.messages.length ? log : { ...log, messages };
       }
       const next = updateLocal(log, action.correlationId, {

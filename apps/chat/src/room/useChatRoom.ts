@@ -1,6 +1,6 @@
+import type { AppRouter } from '@switchboard/demo-server';
 import type { ChannelEvent } from '@switchboard/protocol';
 import { chatChannel } from '@switchboard/protocol/demo';
-import type { AppRouter } from '@switchboard/demo-server';
 import { useChannel, useSwitchboard } from '@switchboard/react';
 import { useCallback, useReducer } from 'react';
 import type { Session } from '../shell/index.ts';
@@ -55,7 +55,11 @@ export function useChatRoom(room: string, session: Session) {
   );
 
   // maxEvents 0: the log above keeps the messages, reconciled with local sends.
-  const { status, gap, members } = useChannel(chatChannel, room, { replay: HISTORY_ON_ENTER, maxEvents: 0, onEvent });
+  const { status, gap, members } = useChannel(chatChannel, room, {
+    replay: HISTORY_ON_ENTER,
+    maxEvents: 0,
+    onEvent,
+  });
 
   const publishMessage = useCallback(
     (correlationId: string, text: string) => {

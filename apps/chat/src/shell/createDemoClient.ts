@@ -1,4 +1,4 @@
-import { type SwitchboardClient, createSwitchboardClient } from '@switchboard/client';
+import { createSwitchboardClient, type SwitchboardClient } from '@switchboard/client';
 import type { AppRouter } from '@switchboard/demo-server';
 import type { Session } from './session.ts';
 

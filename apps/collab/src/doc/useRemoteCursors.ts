@@ -1,7 +1,7 @@
+import type { ChannelHandle } from '@switchboard/client';
 import { type OtClient, utf16ToCodePoints } from '@switchboard/collab';
 import type { ChannelEvent } from '@switchboard/protocol';
 import { collabChannel } from '@switchboard/protocol/demo';
-import type { ChannelHandle } from '@switchboard/client';
 import { useChannel, usePublish } from '@switchboard/react';
 import { type RefObject, useCallback, useEffect, useRef, useState } from 'react';
 import type { Session } from '../shell.ts';

@@ -30,7 +30,11 @@ export function TotalCards({ latest }: { latest: Sample | undefined }) {
         label="Channels"
         testId="total-channels"
         value={total ? formatCount(total.channels) : NONE}
-        detail={total ? `${formatCount(total.subscriptions)} subscriptions` : undefined}
+        detail={
+          total
+            ? `${formatCount(total.subscriptions)} subscription${total.subscriptions === 1 ? '' : 's'}`
+            : undefined
+        }
       />
       <StatCard
         label="Event-loop lag"
