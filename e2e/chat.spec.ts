@@ -153,6 +153,42 @@ test('two users chat with presence and typing, a late joiner gets history, and a
   });
 });
 
+test('a send the server rejects is shown as failed, and Retry sends it', async ({ newUser }) => {
+  const room = 'retry-check';
+  const ivan = await newUser('ivan', 'chat', room);
+  const judy = (await newUser('judy', 'chat', room)).page;
+  await expectLive(ivan.page, 2);
+
+  ivan.network.rejectNextChatMessage();
+  await send(ivan.page, 'second try works');
+  const mine = messages(ivan.page, 'second try works');
+  await expect(mine).toHaveAttribute('data-status', 'failed');
+  await expect(mine).toContainText('no-such-event');
+  await expect(messages(judy, 'second try works')).toHaveCount(0);
+
+  await mine.getByRole('button', { name: 'Retry' }).click();
+  await expect(mine).toHaveAttribute('data-status', 'sent');
+  await expect(messages(judy, 'second try works')).toHaveCount(1);
+  await expect(messages(ivan.page, 'second try works')).toHaveCount(1);
+});
+
+test('a message sent while offline waits, then arrives once after the reconnect', async ({ newUser }) => {
+  const room = 'offline-send';
+  const kim = await newUser('kim', 'chat', room);
+  const leo = (await newUser('leo', 'chat', room)).page;
+  await expectLive(kim.page, 2);
+
+  await kim.network.goOffline();
+  await expect(kim.page.getByTestId('connection-banner')).toHaveAttribute('data-kind', 'offline');
+  await send(kim.page, 'written in a tunnel');
+  await expect(messages(kim.page, 'written in a tunnel')).toHaveAttribute('data-status', 'pending');
+
+  await kim.network.goOnline();
+  await expect(messages(kim.page, 'written in a tunnel')).toHaveAttribute('data-status', 'sent');
+  await expect(messages(leo, 'written in a tunnel')).toHaveCount(1);
+  await expect(messages(kim.page, 'written in a tunnel')).toHaveCount(1);
+});
+
 test('a session the server no longer accepts shows the unauthorized banner, and signing in again recovers', async ({
   page,
 }) => {
@@ -176,4 +212,23 @@ test('a session the server no longer accepts shows the unauthorized banner, and 
   await page.getByRole('button', { name: 'Sign in' }).click();
   await expect(page.getByTestId('room-status')).toHaveAttribute('data-status', 'live');
   await expect(page.getByTestId('connection-banner')).toHaveCount(0);
+});
+
+test('two tabs of one browser signed in as two users stay two users across a reconnect', async ({
+  page,
+  server,
+}) => {
+  const room = 'shared-browser';
+  await signIn(page, 'chat', 'gina', room);
+  const second = await page.context().newPage();
+  await signIn(second, 'chat', 'hugo', room);
+  await expectLive(page, 2);
+  await expectLive(second, 2);
+
+  await server.restart();
+  await expectLive(page, 2);
+  await expectLive(second, 2);
+  await send(page, 'sent by gina');
+  await expect(messages(second, 'sent by gina').getByTestId('message-author')).toHaveText('gina');
+  await expect(second.getByTestId('presence-list')).toContainText('gina');
 });

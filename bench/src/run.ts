@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { configFromEnv } from './config.ts';
 import { benchDir, killAllChildren, startNode } from './orchestrator/children.ts';
@@ -7,6 +7,7 @@ import { collectVersions, loadAverage, machine } from './orchestrator/environmen
 import { declareMetrics } from './orchestrator/metricCatalog.ts';
 import { consoleTable, judgeTargets, markdownReport } from './orchestrator/report.ts';
 import { ResultBook } from './orchestrator/results.ts';
+import { serverLogDir } from './orchestrator/servers.ts';
 import { fanoutScenario } from './scenarios/fanout.ts';
 import { bigIdleScenario, idleScenario } from './scenarios/idle.ts';
 import { profileScenario } from './scenarios/profile.ts';
@@ -25,6 +26,7 @@ const TABLE_START = '<!-- bench:results:start -->';
 const TABLE_END = '<!-- bench:results:end -->';
 
 const book = new ResultBook(config.quick, config);
+rmSync(serverLogDir, { recursive: true, force: true });
 declareMetrics(book, config);
 book.results.environment = machine();
 book.results.versions = collectVersions();
@@ -57,6 +59,7 @@ function finish(code: number): never | void {
     `\nServer and load generator share this machine's ${results.environment.cpus} cores; ` +
       'CPU per delivery (from /proc/<pid>/stat) is the steadier figure.\n',
   );
+  noteServerLogs();
   for (const note of results.notes) process.stdout.write(`note: ${note}\n`);
 
   mkdirSync(resultsDir, { recursive: true });
@@ -74,6 +77,18 @@ function finish(code: number): never | void {
   );
   killAllChildren();
   process.exit(code);
+}
+
+/** Server warnings went to files (see servers.ts); say how many, so none goes unnoticed. */
+function noteServerLogs() {
+  if (!existsSync(serverLogDir)) return;
+  for (const file of readdirSync(serverLogDir)) {
+    const lines = readFileSync(join(serverLogDir, file), 'utf8').split('\n').filter(Boolean).length;
+    if (lines > 0)
+      book.note(
+        `${file}: the servers logged ${lines} lines (warnings/errors), see bench/results/logs/${file}`,
+      );
+  }
 }
 
 /** Replaces the generated part of BENCHMARKS.md; the method and analysis around it are written by hand. */

@@ -5,25 +5,44 @@ export interface NetworkSwitch {
   goOffline(): Promise<void>;
   /** Back online: the browser fires `online`, and new WebSockets connect again. */
   goOnline(): Promise<void>;
+  /**
+   * Rewrites the next publish of a chat `message` to an event type the channel does not have, so the
+   * server itself rejects that one publish (a real error on the real path); other frames pass unchanged.
+   */
+  rejectNextChatMessage(): void;
 }
 
 /**
- * Puts the context's network behind a switch. `context.setOffline` alone is not enough: Chromium's offline
+ * Puts the context's network behind a switch (and lets a test spoil one publish). `context.setOffline` alone is not enough: Chromium's offline
  * emulation fails new connections but leaves open WebSockets connected, so those are routed through here
  * and closed on the switch. Install it before the page connects.
  */
 export async function controlNetwork(context: BrowserContext): Promise<NetworkSwitch> {
   const open = new Set<WebSocketRoute>();
+  let rejectMessage = false;
   await context.routeWebSocket(/\/ws(\?|$)/, (ws) => {
     const server = ws.connectToServer();
     open.add(ws);
+    ws.onMessage((frame) => {
+      if (rejectMessage && typeof frame === 'string' && frame.includes('"type":"message"')) {
+        rejectMessage = false;
+        server.send(frame.replace('"type":"message"', '"type":"no-such-event"'));
+        return;
+      }
+      server.send(frame);
+    });
     ws.onClose(() => {
       open.delete(ws);
       server.close();
     });
     server.onClose((code, reason) => {
       open.delete(ws);
-      ws.close();
+      // Pass the server's close code on (the client decides whether to retry from it), when it may be sent.
+      ws.close(
+        code !== undefined && (code === 1000 || code >= 3000 || [1001, 1008, 1011, 1013].includes(code))
+          ? { code, reason }
+          : undefined,
+      );
     });
   });
   return {
@@ -33,6 +52,9 @@ export async function controlNetwork(context: BrowserContext): Promise<NetworkSw
     },
     async goOnline() {
       await context.setOffline(false);
+    },
+    rejectNextChatMessage() {
+      rejectMessage = true;
     },
   };
 }

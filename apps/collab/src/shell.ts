@@ -3,5 +3,5 @@
  * apps/chat/src/shell until it moves to a `packages/demo-ui` package; this file is the one seam to update.
  */
 
-export type { DemoClient, Session } from '../../chat/src/shell/index.ts';
-export { DemoShell } from '../../chat/src/shell/index.ts';
+export type { Session } from '../../chat/src/shell/index.ts';
+export { DemoShell, errorMessage } from '../../chat/src/shell/index.ts';

@@ -1,4 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { IpcClient } from '../ipc.ts';
 
@@ -36,8 +38,14 @@ export function startNode(
   name: string,
   entry: string,
   args: string[],
-  options: { nodeFlags?: string[]; env?: NodeJS.ProcessEnv } = {},
+  options: { nodeFlags?: string[]; env?: NodeJS.ProcessEnv; logFile?: string } = {},
 ): NodeChild {
+  // Server logs go to a file: a warning storm (e.g. Redis timeouts under load) must not bury the table.
+  let output: number | 'inherit' = 'inherit';
+  if (options.logFile) {
+    mkdirSync(dirname(options.logFile), { recursive: true });
+    output = openSync(options.logFile, 'a');
+  }
   const child = spawn(
     'bash',
     [
@@ -53,10 +61,11 @@ export function startNode(
     ],
     {
       cwd: benchDir,
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      stdio: ['ignore', output, output, 'ipc'],
       env: { ...process.env, ...options.env },
     },
   );
+  if (typeof output === 'number') closeSync(output);
   if (child.pid === undefined) throw new Error(`${name}: spawn failed`);
   live.add(child);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

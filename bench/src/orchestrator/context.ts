@@ -24,6 +24,17 @@ export class BenchContext {
     return Date.now() + estimateMs < this.startedAt + this.config.deadlineMs;
   }
 
+  /** Runs one measurement; a failure is noted and the run goes on with the next one. */
+  async attempt(label: string, operation: () => Promise<void>): Promise<void> {
+    try {
+      await operation();
+    } catch (error) {
+      const message = (error as Error).message.split('\n')[0]!.slice(0, 400);
+      this.log(`${label} failed: ${message}`);
+      this.book.note(`${label} failed: ${message}`);
+    }
+  }
+
   /** Runs `operation` and reports the CPU the servers (and extra pids) and the load generator used meanwhile. */
   async measure<T>(serverPids: number[], operation: () => Promise<T>, extraPids: number[] = []) {
     const server = cpuMeter(serverPids);

@@ -1,5 +1,6 @@
+import { join } from 'node:path';
 import type { ServerKind } from '../wire.ts';
-import { type NodeChild, startNode } from './children.ts';
+import { benchDir, type NodeChild, startNode } from './children.ts';
 import { readProc } from './procStat.ts';
 
 export interface ServerHandle {
@@ -13,6 +14,9 @@ export interface ServerHandle {
   memory(): Promise<{ rssBytes: number; heapUsedBytes: number }>;
   stop(): Promise<void>;
 }
+
+/** Where the servers' own logs (pino, level warn) go; the run reports how much they wrote. */
+export const serverLogDir = join(benchDir, 'results', 'logs');
 
 /** The system under test could not start because an optional part is missing (the Redis broker). */
 export class ServerUnavailable extends Error {}
@@ -42,6 +46,7 @@ export async function prepareServer(
   const child = startNode(`${kind}-server`, 'servers/main.ts', [kind, String(options.port ?? 0)], {
     nodeFlags: ['--expose-gc', ...(options.nodeFlags ?? [])],
     env: { BENCH_REDIS_URL: options.redisUrl ?? '', BENCH_DEFER_LISTEN: deferListen ? '1' : '0' },
+    logFile: join(serverLogDir, `${kind}${options.redisUrl ? '-redis' : ''}.log`),
   });
   const expect = async (types: string[]) => {
     try {

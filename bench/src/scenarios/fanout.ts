@@ -42,19 +42,23 @@ export async function fanoutScenario(ctx: BenchContext): Promise<void> {
 
     for (let rep = 0; rep < config.repetitions; rep++) {
       for (const kind of rotate(SYSTEMS, rep)) {
-        await ctx.quiesce(key(kind));
-        const run = await ctx.measure([servers[kind].pid], () => ctx.burst(key(kind), 1, config.burstEvents));
-        const { result } = run;
-        if (!result.complete)
-          book.note(`${kind} burst rep ${rep + 1}: ${result.delivered}/${result.expected} delivered`);
-        book.add(M.burst, kind, result.deliveriesPerSec, result);
-        book.add(M.burstCpu, kind, (run.serverCpuMs * 1000) / result.delivered);
-        book.add(M.burstLoadgenCpu, kind, (run.loadgenCpuMs * 1000) / result.delivered);
-        book.add(M.burstServerPct, kind, (run.serverCpuMs / run.wallMs) * 100);
-        book.add(M.burstLoadgenPct, kind, (run.loadgenCpuMs / run.wallMs) * 100);
-        ctx.log(
-          `burst ${kind} rep ${rep + 1}: ${result.deliveriesPerSec.toFixed(0)} deliveries/s, server ${((run.serverCpuMs * 1000) / result.delivered).toFixed(2)} µs/delivery`,
-        );
+        await ctx.attempt(`burst ${kind} rep ${rep + 1}`, async () => {
+          await ctx.quiesce(key(kind));
+          const run = await ctx.measure([servers[kind].pid], () =>
+            ctx.burst(key(kind), 1, config.burstEvents),
+          );
+          const { result } = run;
+          if (!result.complete)
+            book.note(`${kind} burst rep ${rep + 1}: ${result.delivered}/${result.expected} delivered`);
+          book.add(M.burst, kind, result.deliveriesPerSec, result);
+          book.add(M.burstCpu, kind, (run.serverCpuMs * 1000) / result.delivered);
+          book.add(M.burstLoadgenCpu, kind, (run.loadgenCpuMs * 1000) / result.delivered);
+          book.add(M.burstServerPct, kind, (run.serverCpuMs / run.wallMs) * 100);
+          book.add(M.burstLoadgenPct, kind, (run.loadgenCpuMs / run.wallMs) * 100);
+          ctx.log(
+            `burst ${kind} rep ${rep + 1}: ${result.deliveriesPerSec.toFixed(0)} deliveries/s, server ${((run.serverCpuMs * 1000) / result.delivered).toFixed(2)} µs/delivery`,
+          );
+        });
       }
     }
 
@@ -67,29 +71,33 @@ export async function fanoutScenario(ctx: BenchContext): Promise<void> {
           book.note(`sustained-rate search stopped at rep ${rep + 1} (time budget)`);
           break;
         }
-        const ceiling = book.get(M.burst, kind) / config.fanoutSubscribers;
-        const found = await searchSustainedRate(ctx, key(kind), ceiling);
-        book.add(M.sustained, kind, found.publishesPerSecond * config.fanoutSubscribers, found.steps);
-        ctx.log(`sustained ${kind} rep ${rep + 1}: ${found.publishesPerSecond.toFixed(0)} publishes/s`);
+        await ctx.attempt(`sustained ${kind} rep ${rep + 1}`, async () => {
+          const ceiling = book.get(M.burst, kind) / config.fanoutSubscribers;
+          const found = await searchSustainedRate(ctx, key(kind), ceiling);
+          book.add(M.sustained, kind, found.publishesPerSecond * config.fanoutSubscribers, found.steps);
+          ctx.log(`sustained ${kind} rep ${rep + 1}: ${found.publishesPerSecond.toFixed(0)} publishes/s`);
+        });
       }
     }
 
     for (let rep = 0; rep < config.repetitions; rep++) {
       for (const kind of rotate(SYSTEMS, rep)) {
-        await ctx.quiesce(key(kind));
-        const run = await ctx.measure([servers[kind].pid], () =>
-          ctx.rate(key(kind), config.latencyPublishesPerSecond, config.latencyDurationMs),
-        );
-        const { result } = run;
-        if (!result.complete)
-          book.note(`${kind} latency rep ${rep + 1}: ${result.delivered}/${result.expected} delivered`);
-        book.add(M.p50, kind, result.p50Ms, result);
-        book.add(M.p95, kind, result.p95Ms);
-        book.add(M.p99, kind, result.p99Ms);
-        book.add(M.latencyServerPct, kind, (run.serverCpuMs / run.wallMs) * 100);
-        ctx.log(
-          `latency ${kind} rep ${rep + 1}: p50 ${result.p50Ms.toFixed(2)} p99 ${result.p99Ms.toFixed(2)} ms`,
-        );
+        await ctx.attempt(`latency ${kind} rep ${rep + 1}`, async () => {
+          await ctx.quiesce(key(kind));
+          const run = await ctx.measure([servers[kind].pid], () =>
+            ctx.rate(key(kind), config.latencyPublishesPerSecond, config.latencyDurationMs),
+          );
+          const { result } = run;
+          if (!result.complete)
+            book.note(`${kind} latency rep ${rep + 1}: ${result.delivered}/${result.expected} delivered`);
+          book.add(M.p50, kind, result.p50Ms, result);
+          book.add(M.p95, kind, result.p95Ms);
+          book.add(M.p99, kind, result.p99Ms);
+          book.add(M.latencyServerPct, kind, (run.serverCpuMs / run.wallMs) * 100);
+          ctx.log(
+            `latency ${kind} rep ${rep + 1}: p50 ${result.p50Ms.toFixed(2)} p99 ${result.p99Ms.toFixed(2)} ms`,
+          );
+        });
       }
     }
   } finally {

@@ -15,27 +15,29 @@ export async function idleScenario(ctx: BenchContext): Promise<void> {
   const { config, book } = ctx;
   for (let rep = 0; rep < config.repetitions; rep++) {
     for (const kind of rotate(SYSTEMS, rep)) {
-      // Keep about a third of the budget for Redis, the storm and the 19,000 run.
-      if (!ctx.hasTime(30_000 + config.deadlineMs * 0.3)) {
+      // Keep about 40% of the budget for the 19,000 run, Redis and the storm.
+      if (!ctx.hasTime(30_000 + config.deadlineMs * 0.4)) {
         book.note(`idle/wide runs stopped at rep ${rep + 1} (time budget)`);
         return;
       }
-      const sample = await holdIdle(
-        ctx,
-        kind,
-        config.idleConnections,
-        config.idleChannels,
-        `idle-${kind}-${rep}`,
-        true,
-      );
-      book.add(M.idleRss, kind, sample.rssPerConnKiB);
-      book.add(M.idleHeap, kind, sample.heapPerConnKiB);
-      book.add(M.connectCpu, kind, sample.connectCpuUs);
-      book.add(M.connectRate, kind, sample.connectRate);
-      if (sample.wide) {
-        book.add(M.wide, kind, sample.wide.deliveriesPerSec, sample.wide);
-        book.add(M.wideCpu, kind, sample.wide.cpuUsPerDelivery);
-      }
+      await ctx.attempt(`idle ${kind} rep ${rep + 1}`, async () => {
+        const sample = await holdIdle(
+          ctx,
+          kind,
+          config.idleConnections,
+          config.idleChannels,
+          `idle-${kind}-${rep}`,
+          true,
+        );
+        book.add(M.idleRss, kind, sample.rssPerConnKiB);
+        book.add(M.idleHeap, kind, sample.heapPerConnKiB);
+        book.add(M.connectCpu, kind, sample.connectCpuUs);
+        book.add(M.connectRate, kind, sample.connectRate);
+        if (sample.wide) {
+          book.add(M.wide, kind, sample.wide.deliveriesPerSec, sample.wide);
+          book.add(M.wideCpu, kind, sample.wide.cpuUsPerDelivery);
+        }
+      });
     }
   }
 }

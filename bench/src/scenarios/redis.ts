@@ -35,29 +35,33 @@ export async function redisScenario(ctx: BenchContext): Promise<void> {
       const ports = instances.get(kind)!.map((s) => s.port);
       await ctx.connect({ key: key(kind), kind, ports, count: config.redisSubscribers, channels: 1 });
       await ctx.quiesce(key(kind));
-      await ctx.burst(key(kind), 1, Math.ceil(config.redisBurstEvents / 2));
+      await ctx.attempt(`redis ${kind} warm-up`, async () => {
+        await ctx.burst(key(kind), 1, Math.ceil(config.redisBurstEvents / 2));
+      });
     }
     for (let rep = 0; rep < config.repetitions; rep++) {
       for (const kind of rotate(kinds, rep)) {
-        const system = `${kind}-redis` as SystemId;
-        const pids = instances.get(kind)!.map((s) => s.pid);
-        await ctx.quiesce(key(kind));
-        const burst = await ctx.measure(pids, () => ctx.burst(key(kind), 1, config.redisBurstEvents), [
-          redis.pid,
-        ]);
-        const delivered = burst.result.delivered;
-        book.add(M.redisBurst, system, burst.result.deliveriesPerSec, burst.result);
-        book.add(M.redisCpu, system, ((burst.serverCpuMs + burst.extraCpuMs) * 1000) / delivered, {
-          instancesCpuMs: burst.serverCpuMs,
-          redisServerCpuMs: burst.extraCpuMs,
+        await ctx.attempt(`redis ${kind} rep ${rep + 1}`, async () => {
+          const system = `${kind}-redis` as SystemId;
+          const pids = instances.get(kind)!.map((s) => s.pid);
+          await ctx.quiesce(key(kind));
+          const burst = await ctx.measure(pids, () => ctx.burst(key(kind), 1, config.redisBurstEvents), [
+            redis.pid,
+          ]);
+          const delivered = burst.result.delivered;
+          book.add(M.redisBurst, system, burst.result.deliveriesPerSec, burst.result);
+          book.add(M.redisCpu, system, ((burst.serverCpuMs + burst.extraCpuMs) * 1000) / delivered, {
+            instancesCpuMs: burst.serverCpuMs,
+            redisServerCpuMs: burst.extraCpuMs,
+          });
+          await ctx.quiesce(key(kind));
+          const rate = await ctx.rate(key(kind), config.latencyPublishesPerSecond, config.latencyDurationMs);
+          book.add(M.redisP50, system, rate.p50Ms, rate);
+          book.add(M.redisP99, system, rate.p99Ms);
+          ctx.log(
+            `redis ${kind} rep ${rep + 1}: ${burst.result.deliveriesPerSec.toFixed(0)} deliveries/s, p99 ${rate.p99Ms.toFixed(2)} ms`,
+          );
         });
-        await ctx.quiesce(key(kind));
-        const rate = await ctx.rate(key(kind), config.latencyPublishesPerSecond, config.latencyDurationMs);
-        book.add(M.redisP50, system, rate.p50Ms, rate);
-        book.add(M.redisP99, system, rate.p99Ms);
-        ctx.log(
-          `redis ${kind} rep ${rep + 1}: ${burst.result.deliveriesPerSec.toFixed(0)} deliveries/s, p99 ${rate.p99Ms.toFixed(2)} ms`,
-        );
       }
     }
   } finally {

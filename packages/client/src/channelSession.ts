@@ -204,6 +204,8 @@ export function createChannelSession(deps: ChannelSessionDeps): ChannelSession {
       for (const { listener } of readyEntries()) callSafely(listener.onGap, envelope.payload as Gap);
       return;
     }
+    // `$live` and any system type this client does not know: not an app event.
+    if (envelope.type.startsWith('$')) return;
     if (envelope.id !== undefined) {
       if (!recent.add(envelope.id)) return;
       lastStoredId = envelope.id;

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { BrowserLikeWebSocket } from './__tests__/browserLikeWebSocket.ts';
 import { useCleanup } from './__tests__/cleanup.ts';
 import { devLogin, startDemoInProcess } from './__tests__/demoServer.ts';
-import { testClient } from './__tests__/testClient.ts';
+import { countingGetToken, testClient } from './__tests__/testClient.ts';
 import { signToken, startTestServer, type TestRouter } from './__tests__/testServer.ts';
 import { collector, recordStates, stateMatching } from './__tests__/waitFor.ts';
 import type { ConnectionState } from './connectionState.ts';
@@ -98,14 +98,8 @@ describe('credentials', () => {
 
   it('stops with `unauthorized` when the upgrade is refused with HTTP 401 (read directly in Node)', async () => {
     const fixture = track(await startTestServer(), (f) => f.close());
-    let calls = 0;
-    const client = connect({
-      url: fixture.wsUrl,
-      getToken: () => {
-        calls++;
-        return signToken('mallory', { secret: 'not-the-server-secret' });
-      },
-    });
+    const tokens = countingGetToken(() => signToken('mallory', { secret: 'not-the-server-secret' }));
+    const client = connect({ url: fixture.wsUrl, getToken: tokens.getToken });
     const states = recordStates(client);
     const closed = await stateMatching(client, (s) => s.status === 'closed', 'closed');
     expect(closed).toEqual({
@@ -117,7 +111,7 @@ describe('credentials', () => {
     expect(statuses(states)).toEqual(['connecting', 'closed']);
     // No retries: with 20 ms backoff, 300 ms would have allowed several.
     await new Promise((resolve) => setTimeout(resolve, 300));
-    expect(calls).toBe(1);
+    expect(tokens.calls).toBe(1);
     expect(client.connection.getSnapshot()).toBe(closed);
     await expect(
       client.channel(chatChannel, 'lobby').publish('message', { text: 'hi' }),
@@ -132,20 +126,14 @@ describe('credentials', () => {
     [CloseCode.FORBIDDEN, 'forbidden', 'forbidden'],
   ] as const)('stops on terminal close code %i with authError %s', async (code, reason, authError) => {
     const fixture = track(await startTestServer(), (f) => f.close());
-    let calls = 0;
-    const client = connect({
-      url: fixture.wsUrl,
-      getToken: () => {
-        calls++;
-        return signToken('alice');
-      },
-    });
+    const tokens = countingGetToken(() => signToken('alice'));
+    const client = connect({ url: fixture.wsUrl, getToken: tokens.getToken });
     await stateMatching(client, isOpen, 'open');
     for (const connection of fixture.server.registry.all()) connection.socket.close(code, reason);
     const closed = await stateMatching(client, (s) => s.status === 'closed', 'closed');
     expect(closed).toEqual({ status: 'closed', attempt: 0, authError, lastClose: { code, reason } });
     await new Promise((resolve) => setTimeout(resolve, 200));
-    expect(calls).toBe(1);
+    expect(tokens.calls).toBe(1);
     expect(fixture.server.registry.size).toBe(0);
   });
 
@@ -179,19 +167,12 @@ describe('credentials', () => {
 describe('auth check (browsers cannot read the HTTP status of a refused upgrade)', () => {
   it('after 3 failures before open, asks /auth/check and stops with `unauthorized` on 401', async () => {
     const demo = track(await startDemoInProcess(), (d) => d.close());
-    let attempts = 0;
-    const client = connect({
-      url: demo.wsUrl,
-      WebSocket: BrowserLikeWebSocket,
-      getToken: () => {
-        attempts++;
-        return 'not-a-valid-token';
-      },
-    });
+    const tokens = countingGetToken(() => 'not-a-valid-token');
+    const client = connect({ url: demo.wsUrl, WebSocket: BrowserLikeWebSocket, getToken: tokens.getToken });
     const closed = await stateMatching(client, (s) => s.status === 'closed', 'closed');
     expect(closed).toMatchObject({ status: 'closed', authError: 'unauthorized', attempt: 3 });
     // Three refused attempts, then the token for the fourth was checked instead of used.
-    expect(attempts).toBe(4);
+    expect(tokens.calls).toBe(4);
   });
 
   it('keeps retrying when /auth/check accepts the credentials', async () => {

@@ -3,7 +3,7 @@ import { chatChannel } from '@switchboard/protocol/demo';
 import { describe, expect, it } from 'vitest';
 import { useCleanup } from './__tests__/cleanup.ts';
 import { type DemoProcess, devLogin, startDemoProcess } from './__tests__/demoServer.ts';
-import { testClient } from './__tests__/testClient.ts';
+import { countingGetToken, testClient } from './__tests__/testClient.ts';
 import { collector, stateMatching } from './__tests__/waitFor.ts';
 import type { ChannelStatus } from './channelSession.ts';
 
@@ -15,17 +15,8 @@ describe('resume across a real server process restart', () => {
     track(null, () => demo.kill());
     const { port } = demo;
     const token = await devLogin(demo.httpUrl, 'alice');
-    let tokenCalls = 0;
-    const alice = track(
-      testClient({
-        url: demo.wsUrl,
-        getToken: () => {
-          tokenCalls++;
-          return token;
-        },
-      }),
-      (c) => c.close(),
-    );
+    const tokens = countingGetToken(() => token);
+    const alice = track(testClient({ url: demo.wsUrl, getToken: tokens.getToken }), (c) => c.close());
     const room = alice.channel(chatChannel, 'restart');
     const events = collector<Envelope>();
     const gaps = collector<Gap>();
@@ -55,6 +46,6 @@ describe('resume across a real server process restart', () => {
     await room.publish('message', { text: 'after' });
     const received = await events.waitFor(2);
     expect(received.map((event) => (event.payload as { text: string }).text)).toEqual(['before', 'after']);
-    expect(tokenCalls).toBeGreaterThanOrEqual(2);
+    expect(tokens.calls).toBeGreaterThanOrEqual(2);
   }, 40_000);
 });

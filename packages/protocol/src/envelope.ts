@@ -33,13 +33,20 @@ export type Envelope<TType extends string = string, TPayload = unknown> = Omit<
 > & { type: TType; payload: TPayload };
 
 /**
- * System event types the server emits on every channel stream. They are never stored, so they carry no id.
+ * System event types the server emits on every channel stream. They are never stored, so they carry no id;
+ * clients must ignore `$` types they do not know.
  * `$gap`: resume could not be served from history (evicted or epoch changed); data between the client's
  * `lastEventId` and the next event is missing and the app should refetch state.
  */
 export const SystemEventType = {
   PRESENCE: '$presence',
   GAP: '$gap',
+  /**
+   * `$live`: sent once per (re)subscription when history has been sent and live delivery begins. Its tracked
+   * id is the subscriber's position (the channel's newest stored event on a fresh subscribe), so a client
+   * that reconnects before any event arrives still resumes from the right place.
+   */
+  LIVE: '$live',
 } as const;
 export type SystemEventType = (typeof SystemEventType)[keyof typeof SystemEventType];
 

@@ -2,13 +2,13 @@ import { chatChannel } from '@switchboard/protocol/demo';
 import { QueryClient, QueryClientProvider, useQuery, useQueryClient } from '@tanstack/react-query';
 import { render, screen, waitFor } from '@testing-library/react';
 import { describe, expect, it, vi } from 'vitest';
-import { useFixture } from './__tests__/fixture.ts';
+import { setupFixture } from './__tests__/fixture.ts';
 import type { TestRouter } from './__tests__/testServer.ts';
 import { SwitchboardProvider } from './SwitchboardProvider.tsx';
 import { useConnectionState } from './useConnectionState.ts';
 import { useTRPC } from './useTRPC.ts';
 
-const fixture = useFixture();
+const fixture = setupFixture();
 
 function PresenceCount() {
   const trpc = useTRPC<TestRouter>();
@@ -16,12 +16,18 @@ function PresenceCount() {
   return <p data-testid="count">{presence.data ? String(presence.data.members.length) : 'loading'}</p>;
 }
 
+function Orphan() {
+  useConnectionState();
+  return null;
+}
+
+function QueryClientProbe({ seen }: { seen: QueryClient[] }) {
+  seen.push(useQueryClient());
+  return null;
+}
+
 describe('SwitchboardProvider', () => {
   it('throws a message that names the fix when a hook has no provider', () => {
-    function Orphan() {
-      useConnectionState();
-      return null;
-    }
     // React reports the render error on the console as well; keep the test output clean.
     const consoleError = vi.spyOn(console, 'error').mockImplementation(() => {});
     expect(() => render(<Orphan />)).toThrow(/wrap your components in <SwitchboardProvider client=/);
@@ -43,18 +49,14 @@ describe('SwitchboardProvider', () => {
     const demo = await fixture.server();
     const alice = fixture.client(demo, 'alice');
     const queryClient = new QueryClient();
-    let seen: QueryClient | undefined;
-    function Probe() {
-      seen = useQueryClient();
-      return null;
-    }
+    const seen: QueryClient[] = [];
     render(
       <QueryClientProvider client={queryClient}>
         <SwitchboardProvider client={alice}>
-          <Probe />
+          <QueryClientProbe seen={seen} />
         </SwitchboardProvider>
       </QueryClientProvider>,
     );
-    expect(seen).toBe(queryClient);
+    expect(seen[0]).toBe(queryClient);
   });
 });

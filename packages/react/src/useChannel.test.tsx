@@ -3,13 +3,13 @@ import { chatChannel } from '@switchboard/protocol/demo';
 import { act, fireEvent, render, screen, waitFor } from '@testing-library/react';
 import { StrictMode, useState } from 'react';
 import { describe, expect, it } from 'vitest';
-import { useFixture } from './__tests__/fixture.ts';
+import { setupFixture } from './__tests__/fixture.ts';
 import { SwitchboardProvider } from './SwitchboardProvider.tsx';
 import { useChannel } from './useChannel.ts';
 import { usePresence } from './usePresence.ts';
 import { usePublish } from './usePublish.ts';
 
-const fixture = useFixture();
+const fixture = setupFixture();
 
 type ChatEvent = ChannelEvent<typeof chatChannel>;
 

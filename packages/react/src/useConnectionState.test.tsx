@@ -1,10 +1,10 @@
 import { render, screen, waitFor } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
-import { useFixture } from './__tests__/fixture.ts';
+import { setupFixture } from './__tests__/fixture.ts';
 import { SwitchboardProvider } from './SwitchboardProvider.tsx';
 import { useConnectionState } from './useConnectionState.ts';
 
-const fixture = useFixture();
+const fixture = setupFixture();
 
 function Status({ log }: { log: string[] }) {
   const state = useConnectionState();

@@ -283,3 +283,23 @@ describe('limits on what a client controls', () => {
     expect(await alice.trpc.whoami.query()).toMatchObject({ userId: 'alice' });
   });
 });
+
+describe('$live', () => {
+  it('marks the end of catch-up and positions a fresh subscriber at the newest stored event', async () => {
+    const fixture = await server();
+    const alice = track(connectTrpc(fixture.wsUrl, await fixture.sign('alice')), (c) => c.close());
+    const publish = (text: string) =>
+      alice.trpc.channel.publish.mutate({ channel: 'chat:room', type: 'message', payload: { text } });
+    const { id } = await publish('before');
+    const fresh = await subscribe(alice, { channel: 'chat:room' });
+    await until(() => fresh.events.some((e) => e.type === '$live'));
+    // Nothing replayed, but the resume position is already the newest event.
+    expect(messages(fresh)).toEqual([]);
+    expect(fresh.trackedIds[fresh.events.findIndex((e) => e.type === '$live')]).toBe(id);
+    fresh.stop();
+    await publish('missed');
+    const resumed = await subscribe(alice, { channel: 'chat:room', lastEventId: id! });
+    await until(() => resumed.events.some((e) => e.type === '$live'));
+    expect(messages(resumed)).toEqual(['missed']);
+  });
+});

@@ -134,6 +134,8 @@ export function createChannelService(deps: {
           `subscribe to ${input.channel} before setting presence there`,
         );
       }
+      // Kept on the connection too: if the join is still pending (history being read), it joins with this.
+      connection.presenceMeta.set(input.channel, input.meta);
       await presence.update(connection, input.channel, input.meta);
     },
   };

@@ -59,6 +59,7 @@ export function handleConnection(socket: WebSocket, user: AuthUser, deps: Connec
     connectedAt: Date.now(),
     lastSeenAt: Date.now(),
     channels: new Map(),
+    presenceMeta: new Map(),
     send(frame) {
       if (!writable()) return false;
       socket.send(frame);
@@ -143,6 +144,7 @@ export function handleConnection(socket: WebSocket, user: AuthUser, deps: Connec
       return;
     }
     connection.channels.delete(channel);
+    connection.presenceMeta.delete(channel);
     deps.presence
       .leave(connection.id, channel)
       .catch((err) => log.warn({ err, channel }, 'presence leave failed'));

@@ -160,6 +160,7 @@ export function createFanout(broker: Broker, stats: ServerStats): Fanout {
             continue;
           send(event);
         }
+        send(liveEvent(channel));
       } catch (cause) {
         detach(channel, entry, subscriber);
         throw new SwitchboardError(ErrorCode.BROKER_UNAVAILABLE, `cannot subscribe to ${channel} now`, {
@@ -184,7 +185,12 @@ async function sendHistory(
   send: (event: BrokerEvent) => void,
 ): Promise<void> {
   const { channel, lastEventId, replay } = stream;
-  if (lastEventId === undefined && replay === 0) return;
+  if (lastEventId === undefined && replay === 0) {
+    // Positioned at the newest stored event without sending it, so resume works from the first reconnect.
+    const head = await broker.history(channel, { last: 1 });
+    if (head.recovered) subscriber.position = head.events.at(-1)?.id;
+    return;
+  }
   const result = await broker.history(
     channel,
     lastEventId === undefined ? { last: replay } : { after: lastEventId },
@@ -206,4 +212,10 @@ function gapEvent(channel: string, reason: Gap['reason'], lastEventId: string | 
     ts: Date.now(),
   };
   return { channel, type: gap.type, json: JSON.stringify(gap) };
+}
+
+/** The `$live` notice: caught up, live from here; carries the subscriber's position as its tracked id. */
+function liveEvent(channel: string): BrokerEvent {
+  const live: Envelope = { type: SystemEventType.LIVE, channel, payload: {}, ts: Date.now() };
+  return { channel, type: live.type, json: JSON.stringify(live) };
 }

@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest';
 import type WebSocket from 'ws';
 import { useCleanup } from './__tests__/lifecycle.ts';
 import { connectRaw, connectTrpc, startTestServer, until } from './__tests__/testServer.ts';
+import type { Broker } from './broker/broker.ts';
+import { createMemoryBroker } from './broker/memory.ts';
 
 const track = useCleanup();
 
@@ -102,5 +104,36 @@ describe('presence', () => {
     expect(fixture.server.registry.byUser('ghost')).toEqual([]);
     expect(fixture.server.registry.byUser('alice')).toHaveLength(1);
     ghost.terminate();
+  });
+});
+
+describe('presence metadata', () => {
+  it('keeps metadata set while the subscription is still catching up (slow history)', async () => {
+    const broker = createMemoryBroker();
+    const slowHistory: Broker = {
+      ...broker,
+      presence: broker.presence,
+      compareIds: broker.compareIds,
+      history: async (channel, query) => {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        return broker.history(channel, query);
+      },
+    };
+    const fixture = track(await startTestServer({ broker: slowHistory }), (f) => f.close());
+    const alice = track(connectTrpc(fixture.wsUrl, await fixture.sign('alice')), (c) => c.close());
+    await new Promise<void>((resolve) => {
+      alice.trpc.channel.subscribe.subscribe(
+        { channel: 'chat:room', replay: 5 },
+        { onStarted: () => resolve() },
+      );
+    });
+    await alice.trpc.channel.setPresence.mutate({ channel: 'chat:room', meta: { typing: true } });
+    await until(() => fixture.server.metrics.stats.subscriptions === 1);
+    let members: { meta?: object }[] = [];
+    for (let i = 0; i < 50 && members.length === 0; i++) {
+      members = (await alice.trpc.channel.presence.query({ channel: 'chat:room' })).members;
+      if (members.length === 0) await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(members[0]?.meta).toEqual({ typing: true });
   });
 });

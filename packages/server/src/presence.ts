@@ -6,7 +6,7 @@ import {
   SystemEventType,
 } from '@switchboard/protocol';
 import type { Logger } from 'pino';
-import type { Broker } from './broker/broker.ts';
+import type { Broker, PresenceEntry } from './broker/broker.ts';
 import type { Connection } from './registry.ts';
 
 export interface Presence {
@@ -33,7 +33,10 @@ export function createPresence(broker: Broker, logger: Logger): Presence {
   return {
     async join(connection, channel) {
       const { userId, name } = connection.user;
-      publish(channel, await broker.presence.join(channel, { connectionId: connection.id, userId, name }));
+      const entry: PresenceEntry = { connectionId: connection.id, userId, name };
+      const meta = connection.presenceMeta.get(channel);
+      if (meta) entry.meta = meta;
+      publish(channel, await broker.presence.join(channel, entry));
     },
     async leave(connectionId, channel) {
       publish(channel, await broker.presence.leave(channel, connectionId));

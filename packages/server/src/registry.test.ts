@@ -13,6 +13,7 @@ function entry(id: string, userId: string, socket: Connection['socket']): Connec
     connectedAt: Date.now(),
     lastSeenAt: Date.now(),
     channels: new Map(),
+    presenceMeta: new Map(),
     send: () => true,
     sendParts: () => true,
     tokenRefreshed: () => {},

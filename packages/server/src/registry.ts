@@ -1,3 +1,4 @@
+import type { PresenceMeta } from '@switchboard/protocol';
 import type { WebSocket } from 'ws';
 import type { AuthUser } from './auth.ts';
 
@@ -11,6 +12,8 @@ export interface Connection {
   lastSeenAt: number;
   /** Channels this connection is subscribed to, with the number of its subscriptions to each. */
   readonly channels: Map<string, number>;
+  /** Presence metadata per channel, kept so a `setPresence` that races the join is not lost. */
+  readonly presenceMeta: Map<string, PresenceMeta>;
   /** Sends a ready-made frame; returns false (and closes with 1013) when the client is a slow consumer. */
   send(frame: string): boolean;
   /** Sends one frame made of a per-subscriber head and a body shared with other sockets (fan-out path). */

@@ -1,9 +1,18 @@
+import type { ChannelStatus } from '@switchboard/client';
 import type { Session } from '../shell/index.ts';
 import { Composer } from './Composer.tsx';
 import { MessageList } from './MessageList.tsx';
 import { PresenceList } from './PresenceList.tsx';
 import { typingSentence } from './typingState.ts';
 import { useChatRoom } from './useChatRoom.ts';
+
+const STATUS_LABEL: Record<ChannelStatus, string> = {
+  subscribing: 'joining…',
+  live: '● live',
+  resuming: 'reconnecting…',
+  closed: 'left',
+  error: 'could not join',
+};
 
 /** One chat room: messages, composer, typing line and who is here. */
 export function Room({ room, session }: { room: string; session: Session }) {
@@ -16,9 +25,14 @@ export function Room({ room, session }: { room: string; session: Session }) {
             #{room}
           </h1>
           <span className="muted" data-testid="room-status" data-status={chat.status}>
-            {chat.status}
+            {STATUS_LABEL[chat.status]}
           </span>
         </header>
+        {chat.error && (
+          <p className="error" role="alert" data-testid="room-error">
+            {chat.error.message}
+          </p>
+        )}
         {chat.gap && (
           <p className="notice" role="status" data-testid="room-gap">
             Some earlier messages could not be recovered after the reconnect.

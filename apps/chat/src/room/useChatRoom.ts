@@ -3,17 +3,13 @@ import type { ChannelEvent } from '@switchboard/protocol';
 import { chatChannel } from '@switchboard/protocol/demo';
 import { useChannel, useSwitchboard } from '@switchboard/react';
 import { useCallback, useReducer } from 'react';
-import type { Session } from '../shell/index.ts';
+import { errorMessage, type Session } from '../shell/index.ts';
 import { emptyMessageLog, messageLogReducer } from './messageLog.ts';
 import { newCorrelationId } from './newCorrelationId.ts';
 import { useTyping } from './useTyping.ts';
 
 /** Stored messages replayed when entering a room. */
 export const HISTORY_ON_ENTER = 100;
-
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : 'send failed';
-}
 
 /**
  * Everything the room view needs: messages (history, live, and optimistic local sends), presence, typing
@@ -55,7 +51,7 @@ export function useChatRoom(room: string, session: Session) {
   );
 
   // maxEvents 0: the log above keeps the messages, reconciled with local sends.
-  const { status, gap, members } = useChannel(chatChannel, room, {
+  const { status, gap, members, error } = useChannel(chatChannel, room, {
     replay: HISTORY_ON_ENTER,
     maxEvents: 0,
     onEvent,
@@ -107,6 +103,7 @@ export function useChatRoom(room: string, session: Session) {
     members,
     status,
     gap,
+    error,
     typingNames: typing.typingNames,
     onDraftChange: typing.onDraftChange,
     send,

@@ -20,7 +20,7 @@ function describe(
   if (!online)
     return {
       tone: 'error',
-      text: 'You are offline. Edits and messages wait for the network.',
+      text: 'You are offline. Waiting for the network…',
       kind: 'offline',
     };
   switch (state.status) {

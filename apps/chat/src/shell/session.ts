@@ -44,7 +44,10 @@ export async function devLogin(name: string): Promise<Session> {
     response = await fetch('/auth/dev-login', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      credentials: 'same-origin',
+      // The token travels with each connection (`getToken`). The cookie the server also sets would be
+      // shared by every tab, and the server prefers it to the token: two tabs signed in as two users
+      // would become the last one to sign in. `omit` keeps the browser from storing it.
+      credentials: 'omit',
       body: JSON.stringify({ name }),
     });
   } catch {

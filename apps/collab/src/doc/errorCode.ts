@@ -3,7 +3,3 @@ export function trpcErrorCode(error: unknown): string | undefined {
   const code = (error as { data?: { code?: unknown } } | null)?.data?.code;
   return typeof code === 'string' ? code : undefined;
 }
-
-export function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}

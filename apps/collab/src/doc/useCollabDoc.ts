@@ -2,7 +2,8 @@ import { createOtClient, type OtClient, type OtClientSnapshot, type TextChange }
 import type { AppRouter } from '@switchboard/demo-server';
 import { useConnectionState, useSwitchboard } from '@switchboard/react';
 import { useCallback, useEffect, useRef, useState, useSyncExternalStore } from 'react';
-import { errorMessage, trpcErrorCode } from './errorCode.ts';
+import { errorMessage } from '../shell.ts';
+import { trpcErrorCode } from './errorCode.ts';
 
 /** After a submit failed on an open connection (rate limit, server hiccup), it is sent again this much later. */
 const SUBMIT_RETRY_MS = 1000;

@@ -1,4 +1,4 @@
-import { useMemo } from 'react';
+import { memo, useMemo } from 'react';
 import { formatCount, formatMs, formatRate, toMiB } from '../format.ts';
 import type { Sample } from '../live/liveHistory.ts';
 import { type ChartRow, type Series, TimeSeriesChart } from './TimeSeriesChart.tsx';
@@ -6,8 +6,12 @@ import { type ChartRow, type Series, TimeSeriesChart } from './TimeSeriesChart.t
 const COLORS = ['#2f6fdf', '#e8833a', '#1f8a4c', '#9446ed', '#c0362c', '#0f9ba8'];
 const TOTAL_COLOR = '#1f2933';
 
-/** Connections per instance (when there are several) and in total; rates, memory and lag as totals. */
-export function ClusterCharts({ samples }: { samples: readonly Sample[] }) {
+/**
+ * Connections per instance (when there are several) and in total; rates, memory and lag as totals.
+ * Memoised: the page re-renders twice a second for its freshness badge, and the charts only need to redraw
+ * when a sample arrives.
+ */
+export const ClusterCharts = memo(function ClusterCharts({ samples }: { samples: readonly Sample[] }) {
   const instanceIds = useMemo(
     () => [...new Set(samples.flatMap((sample) => sample.instances.map((s) => s.instanceId)))].sort(),
     [samples],
@@ -80,4 +84,4 @@ export function ClusterCharts({ samples }: { samples: readonly Sample[] }) {
       />
     </div>
   );
-}
+});

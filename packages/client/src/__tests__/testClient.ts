@@ -19,3 +19,15 @@ export function testClient(
     ...options,
   });
 }
+
+/** A `getToken` that counts its calls: one call per connection attempt. */
+export function countingGetToken(token: () => string) {
+  const counter = {
+    calls: 0,
+    getToken: () => {
+      counter.calls++;
+      return token();
+    },
+  };
+  return counter;
+}

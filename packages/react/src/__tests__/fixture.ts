@@ -8,7 +8,7 @@ import { startTestServer, type TestClient, testClient } from './testServer.ts';
 
 export type TestServer = Awaited<ReturnType<typeof startTestServer>>;
 
-export function useFixture() {
+export function setupFixture() {
   const releases: (() => unknown)[] = [];
   afterEach(async () => {
     cleanup();
