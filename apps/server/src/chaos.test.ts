@@ -21,7 +21,10 @@ const DURATION_MS = 5000;
 let redis: RedisServer;
 const servers: ServerProcess[] = [];
 const clients: ChannelClient[] = [];
-const track = (c: ChannelClient) => (clients.push(c), c);
+function track(client: ChannelClient): ChannelClient {
+  clients.push(client);
+  return client;
+}
 
 beforeAll(async () => {
   redis = await startRedisServer();
@@ -67,7 +70,6 @@ describe('chaos', () => {
     let failures = 0;
     const pending: Promise<unknown>[] = [];
     const started = Date.now();
-    let killed: Promise<void> | undefined;
     // Paced by elapsed time, not by timer ticks, so a busy machine still reaches the target rate.
     const ticker = setInterval(() => {
       const due = Math.floor(((Date.now() - started) * EVENTS_PER_SECOND) / 1000);
@@ -84,7 +86,7 @@ describe('chaos', () => {
       }
     }, 10);
     await new Promise((resolve) => setTimeout(resolve, DURATION_MS / 2));
-    killed = doomed.kill();
+    const killed = doomed.kill();
     await new Promise((resolve) => setTimeout(resolve, DURATION_MS / 2));
     clearInterval(ticker);
     await killed;

@@ -5,7 +5,7 @@
  * writes bench/results/soak-latest.{json,md}, and exits non-zero when any error was seen.
  * Server and load generator share this machine's cores.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -25,17 +25,6 @@ function freePort(): Promise<number> {
       const { port } = probe.address() as { port: number };
       probe.close(() => resolve(port));
     });
-  });
-}
-
-function waitForLine(child: ChildProcess, needle: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let output = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes(needle)) resolve();
-    });
-    child.once('exit', (code) => reject(new Error(`exited with ${code}: ${output.slice(-2000)}`)));
   });
 }
 

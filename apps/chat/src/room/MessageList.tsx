@@ -28,7 +28,7 @@ export function MessageList({
     );
   }
   return (
-    <ol className="messages" aria-label="Messages" data-testid="messages">
+    <ol className="messages" role="log" aria-label="Messages" data-testid="messages">
       {messages.map((message) => {
         const mine = message.sender.userId === myUserId;
         return (

@@ -12,11 +12,16 @@ export function applyTypingEvent(
   typing: boolean,
   now: number,
 ): TypingUsers {
-  const next = new Map(users);
-  if (typing)
-    next.set(sender.userId, { name: sender.name ?? sender.userId, expiresAt: now + TYPING_EXPIRY_MS });
-  else next.delete(sender.userId);
-  return next;
+  if (!typing) {
+    if (!users.has(sender.userId)) return users;
+    const next = new Map(users);
+    next.delete(sender.userId);
+    return next;
+  }
+  return new Map(users).set(sender.userId, {
+    name: sender.name ?? sender.userId,
+    expiresAt: now + TYPING_EXPIRY_MS,
+  });
 }
 
 /** Drops expired indicators; returns the same map when nothing expired, so React can skip a render. */

@@ -21,7 +21,11 @@ export function useChatRoom(room: string, session: Session) {
   const [log, dispatch] = useReducer(messageLogReducer, emptyMessageLog);
 
   const publishTyping = useCallback(
-    (typing: boolean) => client.channel(chatChannel, room).publish('typing', { typing }),
+    async (typing: boolean) => {
+      // Ephemeral: one queued while offline would be stale by the time the connection is back.
+      if (client.connection.getSnapshot().status !== 'open') return;
+      await client.channel(chatChannel, room).publish('typing', { typing });
+    },
     [client, room],
   );
   const typing = useTyping(session.userId, publishTyping);

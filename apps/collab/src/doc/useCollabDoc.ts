@@ -91,8 +91,12 @@ export function useCollabDoc(docId: string): CollabDoc {
     };
   }, [client, docId, listeners, reload]);
 
+  // The stream runs only while connected, and starts from the version the client has: tRPC would resume a
+  // stream by itself after a reconnect, but from the version it was first opened at, which the op log may
+  // no longer reach.
+  const online = status === 'open';
   useEffect(() => {
-    if (!ot) return;
+    if (!ot || !online) return;
     let restarting = false;
     const subscription = client.trpc.collab.ops.subscribe(
       { docId, fromVersion: ot.version },
@@ -117,20 +121,21 @@ export function useCollabDoc(docId: string): CollabDoc {
     );
     return () => subscription.unsubscribe();
     // streamGeneration is the restart trigger.
-  }, [client, docId, ot, reload, streamGeneration]);
+  }, [client, docId, ot, online, reload, streamGeneration]);
 
+  // Back online: send the unacknowledged op again (same op id, so it is applied once), after the stream
+  // above has restarted (effects run in order), so its acknowledgement cannot be missed.
   useEffect(() => {
     if (!ot) return;
-    if (status !== 'open') {
+    if (!online) {
       disconnected.current = true;
       return;
     }
     if (!disconnected.current) return;
     disconnected.current = false;
     setError(null);
-    setStreamGeneration((generation) => generation + 1);
     ot.reconnected();
-  }, [status, ot]);
+  }, [online, ot]);
 
   const addChangeListener = useCallback(
     (listener: ChangeListener) => {

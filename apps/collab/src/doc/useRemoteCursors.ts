@@ -2,7 +2,7 @@ import type { ChannelHandle } from '@switchboard/client';
 import { type OtClient, utf16ToCodePoints } from '@switchboard/collab';
 import type { ChannelEvent } from '@switchboard/protocol';
 import { collabChannel } from '@switchboard/protocol/demo';
-import { useChannel, usePublish } from '@switchboard/react';
+import { useChannel, useConnectionState, usePublish, useSwitchboard } from '@switchboard/react';
 import { type RefObject, useCallback, useEffect, useRef, useState } from 'react';
 import type { Session } from '../shell.ts';
 import { type RemoteCursors, transformCursors } from './remoteCursors.ts';
@@ -66,6 +66,7 @@ function useOwnCursor(
   publish: ChannelHandle<typeof collabChannel>['publish'],
   memberCount: number,
 ) {
+  const { connection } = useSwitchboard();
   const lastSentAt = useRef(0);
   const trailing = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
   const focused = useRef(false);
@@ -73,6 +74,8 @@ function useOwnCursor(
   const sendNow = useCallback(() => {
     const el = textareaRef.current;
     if (!el || !ot || !focused.current) return;
+    // Ephemeral: one queued while offline would be stale by the time the connection is back.
+    if (connection.getSnapshot().status !== 'open') return;
     lastSentAt.current = Date.now();
     const start = utf16ToCodePoints(el.value, el.selectionStart);
     const end = utf16ToCodePoints(el.value, el.selectionEnd);
@@ -85,7 +88,7 @@ function useOwnCursor(
     }).catch(() => {
       // Cursors are ephemeral and sent again on the next move: a lost one is not worth an error.
     });
-  }, [ot, publish, session.userId, textareaRef]);
+  }, [connection, ot, publish, session.userId, textareaRef]);
 
   const schedule = useCallback(() => {
     clearTimeout(trailing.current);
@@ -123,8 +126,9 @@ function useOwnCursor(
     };
   }, [schedule, textareaRef]);
 
-  // Someone joined: show them where we are without waiting for the next move.
+  // Someone joined, or we are back after a reconnect: show where we are without waiting for the next move.
+  const { status } = useConnectionState();
   useEffect(() => {
-    if (memberCount > 1) schedule();
-  }, [memberCount, schedule]);
+    if (status === 'open' && memberCount > 1) schedule();
+  }, [status, memberCount, schedule]);
 }
