@@ -1,4 +1,4 @@
-import type { BenchConfig } from '../config.ts';
+import { type BenchConfig, idleChannelsFor } from '../config.ts';
 import type { ResultBook } from './results.ts';
 
 /** Metric ids, so scenarios and the targets refer to the same figures. */
@@ -63,14 +63,19 @@ export function declareMetrics(book: ResultBook, config: BenchConfig): void {
   });
   book.metric(
     M.wide,
-    `Fan-out burst, ${wideSubs} subscribers over ${config.idleChannels} channels`,
+    `Fan-out burst, ${wideSubs} subscribers over ${idleChannelsFor(config, config.idleConnections)} channels`,
     'deliveries/s',
     higher,
   );
-  book.metric(M.wideCpu, `Server CPU per delivery (${config.idleChannels} channels)`, 'µs', {
-    ...lower,
-    digits: 2,
-  });
+  book.metric(
+    M.wideCpu,
+    `Server CPU per delivery (${idleChannelsFor(config, config.idleConnections)} channels)`,
+    'µs',
+    {
+      ...lower,
+      digits: 2,
+    },
+  );
   book.metric(M.idleRss, `Idle RSS per subscribed connection at ${idle}`, 'KiB', lower);
   book.metric(M.idleHeap, `Idle V8 heap per subscribed connection at ${idle}`, 'KiB', lower);
   book.metric(M.connectCpu, 'Server CPU per connect + subscribe', 'µs', { ...lower, digits: 0 });

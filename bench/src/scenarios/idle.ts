@@ -1,3 +1,4 @@
+import { idleChannelsFor } from '../config.ts';
 import { type BenchContext, rotate } from '../orchestrator/context.ts';
 import { M } from '../orchestrator/metricCatalog.ts';
 import { startServer } from '../orchestrator/servers.ts';
@@ -8,7 +9,7 @@ const KiB = 1024;
 
 /**
  * Idle cost and wide fan-out: a fresh server per repetition, `idleConnections` subscribers spread over
- * `idleChannels` channels. Memory per connection is (after − before) / connections, both after two full
+ * `subscribersPerIdleChannel` per channel. Memory per connection is (after − before) / connections, both after two full
  * GCs; then one burst over every channel.
  */
 export async function idleScenario(ctx: BenchContext): Promise<void> {
@@ -16,7 +17,7 @@ export async function idleScenario(ctx: BenchContext): Promise<void> {
   for (let rep = 0; rep < config.repetitions; rep++) {
     for (const kind of rotate(SYSTEMS, rep)) {
       // Keep about 40% of the budget for the 19,000 run, Redis and the storm.
-      if (!ctx.hasTime(30_000 + config.deadlineMs * 0.4)) {
+      if (!ctx.hasTime(30_000 + config.deadlineMs * 0.42)) {
         book.note(`idle/wide runs stopped at rep ${rep + 1} (time budget)`);
         return;
       }
@@ -25,7 +26,7 @@ export async function idleScenario(ctx: BenchContext): Promise<void> {
           ctx,
           kind,
           config.idleConnections,
-          config.idleChannels,
+          idleChannelsFor(config, config.idleConnections),
           `idle-${kind}-${rep}`,
           true,
         );
@@ -46,7 +47,8 @@ export async function idleScenario(ctx: BenchContext): Promise<void> {
 export async function bigIdleScenario(ctx: BenchContext): Promise<void> {
   const { config, book } = ctx;
   for (const kind of ['sb', 'raw'] as const) {
-    if (!ctx.hasTime(90_000)) {
+    // Leave about 100 s for Redis and the storm.
+    if (!ctx.hasTime((kind === 'sb' ? 60_000 : 20_000) + 100_000)) {
       book.note(`${config.bigIdleConnections} run of ${kind} skipped (time budget)`);
       continue;
     }
@@ -55,7 +57,7 @@ export async function bigIdleScenario(ctx: BenchContext): Promise<void> {
         ctx,
         kind,
         config.bigIdleConnections,
-        config.idleChannels,
+        idleChannelsFor(config, config.bigIdleConnections),
         `big-${kind}`,
         false,
       );

@@ -4,7 +4,8 @@ import { M } from '../orchestrator/metricCatalog.ts';
 import { prepareServer, type ServerHandle, startServer } from '../orchestrator/servers.ts';
 import type { ServerKind } from '../wire.ts';
 
-const SYSTEMS: readonly ServerKind[] = ['raw', 'sio', 'sb'];
+/** Switchboard first: the slowest to reconnect, and the one the time budget must not cut. */
+const SYSTEMS: readonly ServerKind[] = ['sb', 'raw', 'sio'];
 
 /**
  * Reconnect storm: `stormClients` subscribed clients, the server is killed (SIGKILL, like a crash or an
@@ -16,7 +17,7 @@ const SYSTEMS: readonly ServerKind[] = ['raw', 'sio', 'sb'];
 export async function stormScenario(ctx: BenchContext): Promise<void> {
   const { config, book } = ctx;
   for (const kind of SYSTEMS) {
-    if (!ctx.hasTime(60_000)) {
+    if (!ctx.hasTime(45_000)) {
       book.note(`reconnect storm of ${kind} skipped (time budget)`);
       continue;
     }
@@ -34,7 +35,7 @@ export async function stormScenario(ctx: BenchContext): Promise<void> {
       });
       await ctx.quiesce(key);
       for (let rep = 0; rep < config.repetitions; rep++) {
-        if (!ctx.hasTime(40_000)) break;
+        if (!ctx.hasTime(15_000)) break;
         const replacement = await prepareServer(kind, { port });
         const armed = await ctx.armStorm(key);
         const killedAt = wallNow();

@@ -31,7 +31,11 @@ export interface ChannelListener<TDef extends ChannelDefinition> {
    */
   onGap?(gap: Gap): void;
   onStatus?(status: ChannelStatus): void;
-  /** The server refused the subscription (unknown channel, forbidden...). */
+  /**
+   * A subscription attempt failed. With status `error` it is final (unknown channel, forbidden...).
+   * Failures that can pass (server or broker unavailable, rate limited, internal error) are retried with
+   * the client's backoff while the status stays `subscribing` or `resuming`, until `live`.
+   */
   onError?(error: SwitchboardError): void;
   /**
    * Deliver up to this many stored events from before subscribing, oldest first (0..1000). The first

@@ -1,9 +1,16 @@
-import type { Envelope, Gap, PresenceMember } from '@switchboard/protocol';
+import {
+  type Envelope,
+  ErrorCode,
+  type Gap,
+  type PresenceMember,
+  SwitchboardError,
+} from '@switchboard/protocol';
 import { chatChannel } from '@switchboard/protocol/demo';
 import { createMemoryBroker } from '@switchboard/server';
 import { describe, expect, it } from 'vitest';
 import { useCleanup } from './__tests__/cleanup.ts';
-import { testClient } from './__tests__/testClient.ts';
+import { flakyBroker } from './__tests__/flakyBroker.ts';
+import { fastBackoff, testClient } from './__tests__/testClient.ts';
 import { signToken, startTestServer, type TestServer, until } from './__tests__/testServer.ts';
 import { collector, stateMatching } from './__tests__/waitFor.ts';
 import type { ChannelProcedures, ChannelStreamObserver } from './channelProcedures.ts';
@@ -155,6 +162,27 @@ describe('resume', () => {
     expect(room.statuses.items).toEqual(['subscribing', 'live', 'resuming', 'live']);
   });
 
+  it('resumes a subscription that never received an event from the position `$live` reported', async () => {
+    const fixture = await server();
+    const alice = client(fixture, 'alice');
+    // A channel with history: `$live` positions a fresh subscriber on its newest event.
+    await fixture.server.publish('chat:room', 'message', { text: 'before subscribing' });
+    const room = await listen(alice, 'room');
+
+    fixture.dropConnections();
+    for (const text of ['m1', 'm2']) await fixture.server.publish('chat:room', 'message', { text });
+    await stateMatching(alice, (s) => s.status === 'reconnecting', 'reconnecting');
+    await stateMatching(alice, (s) => s.status === 'open', 'open again');
+    await until(() => room.statuses.items.length === 4, 'live again');
+    await fixture.server.publish('chat:room', 'message', { text: 'm3' });
+
+    const events = await room.events.waitFor(3);
+    expect(texts(events)).toEqual(['m1', 'm2', 'm3']);
+    expect(new Set(ids(events)).size).toBe(3);
+    expect(room.gaps.items).toEqual([]);
+    expect(room.statuses.items).toEqual(['subscribing', 'live', 'resuming', 'live']);
+  });
+
   it('after the server restarts on the same port with history kept, delivers every event exactly once in order', async () => {
     const broker = createMemoryBroker();
     const first = await startTestServer({ broker });
@@ -211,6 +239,126 @@ describe('resume', () => {
   });
 });
 
+describe('retry', () => {
+  /** A subscription whose first `failures` attempts the server refuses with `code`, counting attempts. */
+  async function refusedAtFirst(code: ErrorCode, failures: number) {
+    let attempts = 0;
+    const fixture = await server({
+      overrides: {
+        canSubscribe: () => {
+          attempts++;
+          if (attempts <= failures) throw new SwitchboardError(code, `refused (${attempts})`);
+          return true;
+        },
+      },
+    });
+    const errors = collector<SwitchboardError>();
+    const statuses = collector<ChannelStatus>();
+    // The member list loaded once live asks `canSubscribe` too: count the subscribe attempts before it.
+    let attemptsBeforeLive: number | undefined;
+    client(fixture, 'alice')
+      .channel(chatChannel, 'room')
+      .subscribe({
+        onError: (error) => errors.push(error),
+        onStatus: (status) => {
+          if (status === 'live') attemptsBeforeLive ??= attempts;
+          statuses.push(status);
+        },
+      });
+    return { fixture, errors, statuses, attempts: () => attemptsBeforeLive ?? attempts };
+  }
+
+  it.each([ErrorCode.BROKER_UNAVAILABLE, ErrorCode.INTERNAL, ErrorCode.RATE_LIMITED])(
+    'retries a subscription refused with %s, with backoff, until it is live',
+    async (code) => {
+      const { errors, statuses, attempts } = await refusedAtFirst(code, 2);
+      await until(() => statuses.items.includes('live'), 'live');
+      expect(attempts()).toBe(3);
+      expect(errors.items.map((error) => error.code)).toEqual([code, code]);
+      // Still joining while retried: `error` is for refusals that retrying cannot fix.
+      expect(statuses.items).toEqual(['subscribing', 'live']);
+    },
+  );
+
+  it.each([ErrorCode.FORBIDDEN, ErrorCode.BAD_REQUEST, ErrorCode.UNAUTHORIZED])(
+    'does not retry a subscription refused with %s',
+    async (code) => {
+      const { errors, statuses, attempts } = await refusedAtFirst(code, 1);
+      await statuses.waitFor(2, 'error');
+      // The first retries would come within 20, 40, 80 ms (fastBackoff): 200 ms allows several.
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(attempts()).toBe(1);
+      expect(errors.items.map((error) => error.code)).toEqual([code]);
+      expect(statuses.items).toEqual(['subscribing', 'error']);
+    },
+  );
+
+  it('retries while the broker cannot subscribe, then delivers events', async () => {
+    const flaky = flakyBroker(3);
+    const fixture = await server({ broker: flaky.broker });
+    const alice = client(fixture, 'alice');
+    const errors = collector<SwitchboardError>();
+    const statuses = collector<ChannelStatus>();
+    const events = collector<Envelope>();
+    alice.channel(chatChannel, 'room').subscribe({
+      onEvent: (event) => events.push(event),
+      onError: (error) => errors.push(error),
+      onStatus: (status) => statuses.push(status),
+    });
+    await until(() => statuses.items.includes('live'), 'live');
+    expect(flaky.subscribeCalls).toBe(4);
+    expect(errors.items.map((error) => error.code)).toEqual(Array(3).fill('BROKER_UNAVAILABLE'));
+    expect(statuses.items).toEqual(['subscribing', 'live']);
+    expect(fixture.subscriptions()).toBe(1);
+
+    await fixture.server.publish('chat:room', 'message', { text: 'hello' });
+    expect(texts(await events.waitFor(1))).toEqual(['hello']);
+  });
+
+  it('retries a resume the broker failed after a reconnect, from where it was: nothing lost or repeated', async () => {
+    const flaky = flakyBroker();
+    const fixture = await server({ broker: flaky.broker });
+    const alice = client(fixture, 'alice');
+    const room = await listen(alice, 'room');
+    const view = alice.channel(chatChannel, 'room').view({ maxEvents: 0 });
+    track(view.subscribe(() => {}), (unsubscribe) => unsubscribe());
+    await fixture.server.publish('chat:room', 'message', { text: 'm1' });
+    await room.events.waitFor(1);
+
+    flaky.failures = 1_000;
+    fixture.dropConnections();
+    for (const text of ['m2', 'm3']) await fixture.server.publish('chat:room', 'message', { text });
+    await until(() => flaky.subscribeCalls >= 3, 'two failed resumes');
+    // While retried, a view shows why the channel is not live.
+    expect(view.getSnapshot()).toMatchObject({ status: 'resuming', error: { code: 'BROKER_UNAVAILABLE' } });
+    flaky.failures = 0;
+    await until(() => room.statuses.items.at(-1) === 'live', 'live again');
+    expect(view.getSnapshot()).toMatchObject({ status: 'live', error: null });
+    await fixture.server.publish('chat:room', 'message', { text: 'm4' });
+
+    const events = await room.events.waitFor(4);
+    expect(texts(events)).toEqual(['m1', 'm2', 'm3', 'm4']);
+    expect(new Set(ids(events)).size).toBe(4);
+    expect(room.gaps.items).toEqual([]);
+    expect(room.statuses.items).toEqual(['subscribing', 'live', 'resuming', 'live']);
+  });
+
+  it('stops retrying when the client closes, and reports `closed`', async () => {
+    const flaky = flakyBroker(1_000);
+    const fixture = await server({ broker: flaky.broker });
+    const alice = client(fixture, 'alice');
+    const statuses = collector<ChannelStatus>();
+    alice.channel(chatChannel, 'room').subscribe({ onStatus: (status) => statuses.push(status) });
+    await until(() => flaky.subscribeCalls >= 2, 'a retry');
+    await alice.close();
+    await statuses.waitFor(2, 'closed');
+    const calls = flaky.subscribeCalls;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(flaky.subscribeCalls).toBe(calls);
+    expect(statuses.items).toEqual(['subscribing', 'closed']);
+  });
+});
+
 /**
  * A scripted `channel.*` API: the test plays the server's side of one subscription frame by frame. Used
  * only for what a correct server never sends (a repeated event) and for orderings that real timing makes
@@ -241,8 +389,11 @@ function scriptedStream() {
     procedures,
     isStopped: () => false,
     unsubscribeDelayMs: 0,
+    backoff: fastBackoff,
     onDisposed() {},
   });
+  /** The tracked id the server puts on frames: the last stored event's id (none after `$gap`). */
+  let trackedId: string | undefined;
   const event = (id: string | undefined, text: string): Envelope => ({
     ...(id ? { id } : {}),
     type: id ? 'message' : 'typing',
@@ -253,8 +404,16 @@ function scriptedStream() {
   return {
     session,
     inputs,
-    send: (envelope: Envelope) => observer.onData?.({ data: envelope }),
-    started: () => observer.onStarted?.(),
+    send(envelope: Envelope) {
+      trackedId = envelope.type === '$gap' ? undefined : (envelope.id ?? trackedId);
+      observer.onData?.(trackedId === undefined ? { data: envelope } : { id: trackedId, data: envelope });
+    },
+    /** `$live`, caught up; `position` is where the server positioned a fresh subscriber. */
+    live(position?: string) {
+      trackedId = position ?? trackedId;
+      const envelope: Envelope = { type: '$live', channel: 'chat:room', payload: {} };
+      observer.onData?.(trackedId === undefined ? { data: envelope } : { id: trackedId, data: envelope });
+    },
     completed: () => observer.onComplete?.(),
     event,
     member,
@@ -275,7 +434,7 @@ describe('with a scripted stream', () => {
     const received: Envelope[] = [];
     stream.session.add({ replay: 0, onEvent: (event) => received.push(event) });
     await flush();
-    stream.started();
+    stream.live();
     for (const [id, text] of [
       ['e:1', 'a'],
       ['e:2', 'b'],
@@ -300,7 +459,7 @@ describe('with a scripted stream', () => {
     const lists: string[][] = [];
     stream.session.add({ replay: 0, onPresence: (members) => lists.push(members.map((m) => m.userId)) });
     await flush();
-    stream.started();
+    stream.live();
     stream.send(stream.presence('join', 'bob'));
     stream.send(stream.presence('leave', 'carol'));
     stream.resolvePresence([stream.member('alice'), stream.member('carol')]);
@@ -317,7 +476,7 @@ describe('with a scripted stream', () => {
     stream.session.add({ replay: 0 });
     stream.session.add({ replay: 50 });
     await flush();
-    stream.started();
+    stream.live();
     stream.send(stream.event('e:7', 'x'));
     stream.send(stream.event(undefined, 'typing'));
     stream.completed();
@@ -327,5 +486,16 @@ describe('with a scripted stream', () => {
       { channel: 'chat:room', replay: 50 },
       { channel: 'chat:room', lastEventId: 'e:7' },
     ]);
+  });
+
+  it('resumes from the position `$live` reported when no event arrived before it started again', async () => {
+    const stream = scriptedStream();
+    stream.session.add({ replay: 0 });
+    await flush();
+    stream.live('e:3');
+    stream.completed();
+    stream.session.restart();
+    await flush();
+    expect(stream.inputs).toEqual([{ channel: 'chat:room' }, { channel: 'chat:room', lastEventId: 'e:3' }]);
   });
 });

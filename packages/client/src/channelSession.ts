@@ -8,33 +8,36 @@ import {
   type SwitchboardError,
   SystemEventType,
 } from '@switchboard/protocol';
+import { createBackoff } from './backoff.ts';
 import { callSafely } from './callSafely.ts';
 import type { ChannelProcedures, ChannelStreamItem } from './channelProcedures.ts';
-import { toSwitchboardError } from './errors.ts';
-import { MAX_REPLAY } from './options.ts';
+import { isRetryableError, toSwitchboardError } from './errors.ts';
+import { MAX_REPLAY, type ResolvedBackoffOptions } from './options.ts';
 import { applyPresenceChange } from './presenceMembers.ts';
 import { createRecentIds } from './recentIds.ts';
 
 /**
  * The state of a channel subscription:
- * - `subscribing`: requested, the server has not confirmed yet;
- * - `live`: events flow;
- * - `resuming`: the connection dropped; on reconnect the subscription resumes after the last event seen;
+ * - `subscribing`: requested, not caught up yet (also while a failed first attempt waits to be retried);
+ * - `live`: the server sent what was missed (`$live`) and events flow;
+ * - `resuming`: the connection dropped, or subscribing again failed and waits to be retried; the
+ *   subscription resumes after the last event seen;
  * - `closed`: the client stopped (closed, or refused for good);
- * - `error`: the server refused the subscription (see the error).
+ * - `error`: the server refused the subscription for a reason retrying cannot fix (see the error).
  */
 export type ChannelStatus = 'subscribing' | 'live' | 'resuming' | 'closed' | 'error';
 
-type ChannelStatusEvent = 'subscribe' | 'started' | 'connection-lost' | 'ended' | 'failed';
+type ChannelStatusEvent = 'subscribe' | 'live' | 'connection-lost' | 'retry-scheduled' | 'ended' | 'failed';
 
 /** The transition function of a channel subscription's state. */
 export function nextChannelStatus(status: ChannelStatus, event: ChannelStatusEvent): ChannelStatus {
   switch (event) {
     case 'subscribe':
       return status === 'closed' || status === 'error' ? 'subscribing' : status;
-    case 'started':
+    case 'live':
       return 'live';
     case 'connection-lost':
+    case 'retry-scheduled':
       return status === 'live' ? 'resuming' : status;
     case 'ended':
       return 'closed';
@@ -69,6 +72,8 @@ export interface ChannelSession {
   setPresence(meta: PresenceMeta): Promise<void>;
   /** Starts the subscription again after the client's `reconnect()`. */
   restart(): void;
+  /** The client stopped: a subscription waiting to be retried is not, and reports `closed`. */
+  stop(): void;
 }
 
 export interface ChannelSessionDeps {
@@ -77,6 +82,8 @@ export interface ChannelSessionDeps {
   /** True when the client is closed: nothing may start. */
   isStopped(): boolean;
   unsubscribeDelayMs: number;
+  /** Delays between retries of a subscription that failed with a retryable error. */
+  backoff: ResolvedBackoffOptions;
   /** The session stopped for good (no listeners left); the client forgets it. */
   onDisposed(): void;
 }
@@ -101,11 +108,17 @@ export function createChannelSession(deps: ChannelSessionDeps): ChannelSession {
   let error: SwitchboardError | null = null;
   let subscription: { unsubscribe(): void } | null = null;
   let startScheduled = false;
-  let startCount = 0;
+  /** How many times the server caught this subscription up (`$live`), across reconnects and retries. */
+  let liveCount = 0;
   let disposed = false;
   let disposeTimer: ReturnType<typeof setTimeout> | undefined;
-  /** Id of the last stored event delivered: where to resume. */
-  let lastStoredId: string | undefined;
+  const retryBackoff = createBackoff(deps.backoff);
+  let retryTimer: ReturnType<typeof setTimeout> | undefined;
+  /**
+   * Where to resume: the tracked id of the last frame, exactly what tRPC re-sends as `lastEventId` after
+   * a reconnect (the last stored event, or the position `$live` reported; none after `$gap`).
+   */
+  let position: string | undefined;
   let members: readonly PresenceMember[] | undefined;
   /** `$presence` changes that arrived while the member list was loading; null when not loading. */
   let presenceBuffer: PresenceChange[] | null = null;
@@ -150,27 +163,21 @@ export function createChannelSession(deps: ChannelSessionDeps): ChannelSession {
   }
 
   function start() {
+    clearTimeout(retryTimer);
+    retryTimer = undefined;
     if (subscription || disposed || entries.size === 0) return;
     if (deps.isStopped()) return setStatus('ended');
     const input: SubscribeInput = { channel };
-    if (lastStoredId !== undefined) input.lastEventId = lastStoredId;
+    if (position !== undefined) input.lastEventId = position;
     else if (ringSize > 0) input.replay = ringSize;
     error = null;
     setStatus('subscribe');
     // After a reconnect tRPC re-sends this request itself, with the id of the last frame as `lastEventId`;
-    // this function runs again only for a new subscription (first listener, `reconnect()` after `closed`).
+    // this function runs again only for a new subscription (first listener, a retry after a failure,
+    // `reconnect()` after `closed`).
     // tRPC calls `onConnectionStateChange` synchronously, before `subscribe` returns: `created` is still undefined.
     let created: { unsubscribe(): void } | undefined;
     created = procedures.channel.subscribe.subscribe(input, {
-      onStarted() {
-        if (subscription !== created) return;
-        startCount++;
-        // A new connection has no metadata for us; setPresence calls waiting for `live` send their own.
-        const reapply = startCount > 1 && presenceMeta !== undefined && liveWaiters.length === 0;
-        setStatus('started');
-        loadPresence();
-        if (reapply) sendPresence(presenceMeta!).catch(() => {});
-      },
       onData(item) {
         if (subscription === created) receive(item);
       },
@@ -181,8 +188,11 @@ export function createChannelSession(deps: ChannelSessionDeps): ChannelSession {
         if (subscription !== created) return;
         subscription = null;
         error = toSwitchboardError(cause);
+        if (deps.isStopped()) setStatus('ended');
+        else if (isRetryableError(error) && entries.size > 0) scheduleRetry();
+        else setStatus('failed');
+        // After the status: a view drops its error on any status change but to `error`.
         for (const { listener } of readyEntries()) callSafely(listener.onError, error);
-        setStatus('failed');
       },
       onComplete() {
         if (subscription !== created) return;
@@ -193,22 +203,41 @@ export function createChannelSession(deps: ChannelSessionDeps): ChannelSession {
     subscription = created;
   }
 
+  /** Tries the failed subscription again after the backoff delay, from where it was. */
+  function scheduleRetry() {
+    retryBackoff.closed(Date.now());
+    setStatus('retry-scheduled');
+    clearTimeout(retryTimer);
+    retryTimer = setTimeout(start, retryBackoff.next());
+  }
+
+  /** `$live`: the server sent what this subscription missed and it is attached to the channel. */
+  function caughtUp() {
+    liveCount++;
+    retryBackoff.opened(Date.now());
+    // A new connection has no metadata for us; setPresence calls waiting for `live` send their own.
+    const reapply = liveCount > 1 && presenceMeta !== undefined && liveWaiters.length === 0;
+    setStatus('live');
+    loadPresence();
+    if (reapply) sendPresence(presenceMeta!).catch(() => {});
+  }
+
   function receive(item: ChannelStreamItem) {
+    position = item?.id;
     const envelope = item?.data;
     if (typeof envelope?.type !== 'string') return;
     if (envelope.type === SystemEventType.PRESENCE)
       return receivePresence(envelope.payload as PresenceChange);
     if (envelope.type === SystemEventType.GAP) {
       // History no longer reaches our position: continue live from here, and say so.
-      lastStoredId = undefined;
       for (const { listener } of readyEntries()) callSafely(listener.onGap, envelope.payload as Gap);
       return;
     }
-    // `$live` and any system type this client does not know: not an app event.
+    if (envelope.type === SystemEventType.LIVE) return caughtUp();
+    // A system type this client does not know: not an app event.
     if (envelope.type.startsWith('$')) return;
     if (envelope.id !== undefined) {
       if (!recent.add(envelope.id)) return;
-      lastStoredId = envelope.id;
       if (ringSize > 0) {
         ring.push(envelope);
         if (ring.length > ringSize) ring.splice(0, ring.length - ringSize);
@@ -267,6 +296,7 @@ export function createChannelSession(deps: ChannelSessionDeps): ChannelSession {
   function dispose() {
     if (disposed) return;
     disposed = true;
+    clearTimeout(retryTimer);
     const active = subscription;
     subscription = null;
     active?.unsubscribe();
@@ -289,7 +319,8 @@ export function createChannelSession(deps: ChannelSessionDeps): ChannelSession {
         if (!entries.has(entry)) return;
         entry.ready = true;
         callSafely(listener.onStatus, status);
-        if (status === 'error' && error) callSafely(listener.onError, error);
+        // Also while a failure waits to be retried: the listener learns why it is not live yet.
+        if (error) callSafely(listener.onError, error);
         if (listener.replay > 0)
           for (const event of ring.slice(-listener.replay)) callSafely(listener.onEvent, event);
         if (members) callSafely(listener.onPresence, members, null);
@@ -309,7 +340,15 @@ export function createChannelSession(deps: ChannelSessionDeps): ChannelSession {
       await sendPresence(meta);
     },
     restart() {
+      retryBackoff.reset();
       if (!disposed && entries.size > 0 && !subscription) scheduleStart();
+    },
+    stop() {
+      // An active subscription ends by itself when tRPC's client closes (`onComplete`).
+      if (retryTimer === undefined) return;
+      clearTimeout(retryTimer);
+      retryTimer = undefined;
+      setStatus('ended');
     },
   };
 }

@@ -19,7 +19,10 @@ export interface ChannelSnapshot<TDef extends ChannelDefinition> {
   /** The last gap reported (events were lost), or null. */
   gap: Gap | null;
   members: readonly PresenceMember[];
-  /** Why the subscription failed, when `status` is `error`. */
+  /**
+   * Why the subscription failed: for good when `status` is `error`, else the last failure of an attempt
+   * that is being retried (null again once `live`).
+   */
   error: SwitchboardError | null;
 }
 

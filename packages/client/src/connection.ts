@@ -7,6 +7,7 @@ import { type CloseInfo, type ConnectionStore, createConnectionStore } from './c
 import { instrumentWebSocket, reportsUpgradeStatus } from './instrumentWebSocket.ts';
 import type { ResolvedClientOptions } from './options.ts';
 import { createRetryTimer } from './retryTimer.ts';
+import type { TokenRefresh } from './tokenRefresh.ts';
 
 /** Rejection of requests made after the client stopped. */
 export class ClientClosedError extends Error {
@@ -22,7 +23,8 @@ export class ClientClosedError extends Error {
  *   own sleep cannot be interrupted, and an `online` event or `close()` must end the wait;
  * - `getToken()` is called in the same callback, so every attempt carries a fresh token;
  * - terminal refusals (close codes 4500-4999, HTTP 401/403 on the upgrade, or the auth check endpoint
- *   answering 401/403 after repeated failures in browsers) stop reconnecting.
+ *   answering 401/403 after repeated failures in browsers) stop reconnecting;
+ * - the token refresh learns which token each open socket carries, and when that socket is gone.
  */
 export interface Connection {
   /** Routes every tRPC operation to the current transport; stable across `reconnect()`. */
@@ -38,6 +40,8 @@ export interface Connection {
 
 interface SocketAttempt {
   socket: object;
+  /** The token this socket connected with. */
+  token: string | undefined;
   opened: boolean;
   refusedStatus: number | undefined;
 }
@@ -47,7 +51,7 @@ interface Transport {
   link: TRPCLink<AnyTRPCRouter>;
 }
 
-export function createConnection(options: ResolvedClientOptions): Connection {
+export function createConnection(options: ResolvedClientOptions, tokenRefresh?: TokenRefresh): Connection {
   const store = createConnectionStore();
   const backoff = createBackoff(options.backoff);
   const retryTimer = createRetryTimer();
@@ -57,10 +61,12 @@ export function createConnection(options: ResolvedClientOptions): Connection {
   let failuresBeforeOpen = 0;
   /** The socket of the current attempt; events of any other socket are stale. */
   let current: SocketAttempt | undefined;
+  /** The token `url()` handed to tRPC for the socket it is about to create. */
+  let tokenOfNextSocket: string | undefined;
 
   const WebSocketImpl = instrumentWebSocket(options.WebSocket, {
     created(socket) {
-      current = { socket, opened: false, refusedStatus: undefined };
+      current = { socket, token: tokenOfNextSocket, opened: false, refusedStatus: undefined };
     },
     opened(socket) {
       if (current?.socket !== socket) return;
@@ -68,6 +74,7 @@ export function createConnection(options: ResolvedClientOptions): Connection {
       failuresBeforeOpen = 0;
       backoff.opened(Date.now());
       store.dispatch({ type: 'open' });
+      tokenRefresh?.socketOpened(current.token);
     },
     refused(socket, status) {
       if (current?.socket === socket) current.refusedStatus = status;
@@ -78,7 +85,7 @@ export function createConnection(options: ResolvedClientOptions): Connection {
   function socketOnClose(socket: object, code: number, reason: string) {
     if (current?.socket !== socket) return;
     const attempt = current;
-    current = undefined;
+    forgetSocket();
     backoff.closed(Date.now());
     if (!attempt.opened) failuresBeforeOpen++;
     if (stopped) return;
@@ -91,6 +98,12 @@ export function createConnection(options: ResolvedClientOptions): Connection {
     }
     if (isTerminalClose(code)) return stop(authErrorOfClose(code), { code, reason });
     store.dispatch({ type: 'closed', close: { code, reason } });
+  }
+
+  /** The current socket is gone (or will be, unnoticed): its token no longer needs a refresh. */
+  function forgetSocket() {
+    current = undefined;
+    tokenRefresh?.socketClosed();
   }
 
   function authCheckDue(): boolean {
@@ -118,7 +131,7 @@ export function createConnection(options: ResolvedClientOptions): Connection {
       if (current?.opened) {
         // The server asked us to reconnect while this socket is still open: it is not news when it closes.
         backoff.closed(Date.now());
-        current = undefined;
+        forgetSocket();
       }
       if (attempted) {
         const delayMs = backoff.next();
@@ -144,6 +157,7 @@ export function createConnection(options: ResolvedClientOptions): Connection {
         if (authError) stop(authError);
       }
       if (!isCurrent()) throw new ClientClosedError('the Switchboard client is closed');
+      tokenOfNextSocket = token;
       return withToken(options.url, options.tokenQueryParam, token);
     }
 
@@ -167,6 +181,7 @@ export function createConnection(options: ResolvedClientOptions): Connection {
     if (stopped) return;
     stopped = true;
     retryTimer.cancel();
+    tokenRefresh?.socketClosed();
     options.onlineEvents?.removeEventListener('online', onOnline);
     store.dispatch({ type: 'stop', authError, close });
     void transport.wsClient.close();

@@ -1,12 +1,14 @@
 import type { ChannelDefinition } from '@switchboard/protocol';
 import { createTRPCClient, type TRPCClient } from '@trpc/client';
 import type { AnyTRPCRouter } from '@trpc/server';
+import { authProceduresOf } from './authProcedures.ts';
 import { type ChannelHandle, createChannelHandle } from './channel.ts';
 import { channelProceduresOf } from './channelProcedures.ts';
 import { type ChannelSession, createChannelSession } from './channelSession.ts';
 import { createConnection } from './connection.ts';
 import type { ConnectionStore } from './connectionState.ts';
 import { type ClientOptions, resolveClientOptions } from './options.ts';
+import { createTokenRefresh } from './tokenRefresh.ts';
 
 /** A Switchboard client: the app's typed tRPC client plus channels, over one WebSocket. */
 export interface SwitchboardClient<TRouter extends AnyTRPCRouter = AnyTRPCRouter> {
@@ -38,13 +40,27 @@ export function createSwitchboardClient<TRouter extends AnyTRPCRouter = AnyTRPCR
   options: ClientOptions,
 ): SwitchboardClient<TRouter> {
   const resolved = resolveClientOptions(options);
-  const connection = createConnection(resolved);
+  const { getToken, refreshBeforeExpiryMs } = resolved;
+  const tokenRefresh =
+    getToken && refreshBeforeExpiryMs !== false
+      ? createTokenRefresh({
+          refreshBeforeExpiryMs,
+          getToken,
+          // Called once a socket is open, long after `trpc` below exists.
+          refresh: (token, signal) => authProceduresOf(trpc).auth.refresh.mutate({ token }, { signal }),
+        })
+      : undefined;
+  const connection = createConnection(resolved, tokenRefresh);
   const trpc = createTRPCClient<TRouter>({ links: [connection.link] });
   const procedures = channelProceduresOf(trpc);
   const sessions = new Map<string, ChannelSession>();
 
   connection.onRestart(() => {
     for (const session of sessions.values()) session.restart();
+  });
+  connection.state.subscribe((next, previous) => {
+    if (next.status === 'closed' && previous.status !== 'closed')
+      for (const session of sessions.values()) session.stop();
   });
 
   function sessionFor(channel: string): ChannelSession {
@@ -55,6 +71,7 @@ export function createSwitchboardClient<TRouter extends AnyTRPCRouter = AnyTRPCR
         procedures,
         isStopped: () => connection.stopped,
         unsubscribeDelayMs: resolved.unsubscribeDelayMs,
+        backoff: resolved.backoff,
         onDisposed: () => {
           if (sessions.get(channel) === created) sessions.delete(channel);
         },

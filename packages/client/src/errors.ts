@@ -1,4 +1,4 @@
-import { ErrorCode, isSwitchboardError, SwitchboardError } from '@switchboard/protocol';
+import { ErrorCode, isSwitchboardError, SwitchboardError, trpcCodeOf } from '@switchboard/protocol';
 import { TRPCClientError } from '@trpc/client';
 
 interface ErrorData {
@@ -30,4 +30,27 @@ export function toSwitchboardError(error: unknown): SwitchboardError {
   }
   const message = error instanceof Error ? error.message : String(error);
   return new SwitchboardError(ErrorCode.INTERNAL, message, { cause: error });
+}
+
+/** tRPC's error code (`NOT_FOUND`, `SERVICE_UNAVAILABLE`...) of what a procedure call rejected with, if any. */
+export function trpcErrorCode(error: unknown): string | undefined {
+  if (!(error instanceof TRPCClientError)) return undefined;
+  const code = (error.data as ErrorData | null | undefined)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/**
+ * tRPC codes of failures that can pass if the same request is sent again later: the server (or its
+ * broker) is unavailable or overloaded, or it failed unexpectedly. Anything else (BAD_REQUEST,
+ * UNAUTHORIZED, FORBIDDEN...) needs a different request or other credentials first.
+ */
+const RETRYABLE_TRPC_CODES: ReadonlySet<string> = new Set([
+  'SERVICE_UNAVAILABLE',
+  'INTERNAL_SERVER_ERROR',
+  'TOO_MANY_REQUESTS',
+]);
+
+/** True when sending the same request again later can succeed (see `RETRYABLE_TRPC_CODES`). */
+export function isRetryableError(error: SwitchboardError): boolean {
+  return RETRYABLE_TRPC_CODES.has(trpcErrorCode(error.cause) ?? trpcCodeOf[error.code]);
 }

@@ -40,7 +40,17 @@ export interface ClientOptions {
    * expired token is replaced on reconnect. Return nothing to rely on cookies. @default none
    */
   getToken?: () => string | null | undefined | Promise<string | null | undefined>;
-  /** Reconnect delays. */
+  /**
+   * Refresh the token in-band this long before it expires, in ms, so the server does not close a
+   * long-lived connection (close code 4501): the client reads the JWT's `exp` (without verifying it),
+   * calls `getToken()` and sends the result with the `auth.refresh` mutation. A token that lives less than
+   * twice this long is refreshed halfway through what is left. `getToken()` must then return a token that
+   * expires later than the current one (if not, it is asked again halfway to expiry). If the app has no
+   * `auth.refresh` procedure or the refresh fails, the connection ends at expiry as without refresh (close
+   * code 4501, `authError: 'unauthorized'`). `false` disables. @default 60000
+   */
+  refreshBeforeExpiryMs?: number | false;
+  /** Reconnect delays (the connection, and retries of channel subscriptions that failed). */
   backoff?: BackoffOptions;
   /**
    * Endpoint asked why connections keep failing before they open (browsers cannot read the HTTP status
@@ -85,6 +95,7 @@ export const clientDefaults = {
   authCheckAfterFailures: 3,
   authCheckTimeoutMs: 5_000,
   unsubscribeDelayMs: 0,
+  refreshBeforeExpiryMs: 60_000,
   backoff: { initialDelayMs: 250, maxDelayMs: 30_000, stableAfterMs: 5_000 },
   keepAlive: { enabled: true, intervalMs: 20_000, pongTimeoutMs: 5_000 },
   channelView: { replay: 0, maxEvents: 100 },
@@ -94,6 +105,7 @@ export const clientDefaults = {
   authCheckAfterFailures: number;
   authCheckTimeoutMs: number;
   unsubscribeDelayMs: number;
+  refreshBeforeExpiryMs: number;
   backoff: Required<BackoffOptions>;
   keepAlive: Required<KeepAliveOptions>;
   channelView: Required<ChannelViewOptions>;
@@ -105,6 +117,7 @@ export interface ResolvedClientOptions {
   url: string;
   getToken: ClientOptions['getToken'];
   tokenQueryParam: string;
+  refreshBeforeExpiryMs: number | false;
   backoff: ResolvedBackoffOptions;
   authCheckUrl: string | false;
   authCheckAfterFailures: number;
@@ -132,6 +145,7 @@ export function resolveClientOptions(options: ClientOptions): ResolvedClientOpti
     url,
     getToken: options.getToken,
     tokenQueryParam: clientDefaults.tokenQueryParam,
+    refreshBeforeExpiryMs: options.refreshBeforeExpiryMs ?? clientDefaults.refreshBeforeExpiryMs,
     backoff,
     authCheckUrl: options.authCheckUrl === undefined ? deriveAuthCheckUrl(url) : options.authCheckUrl,
     authCheckAfterFailures: options.authCheckAfterFailures ?? clientDefaults.authCheckAfterFailures,
@@ -156,6 +170,11 @@ export function resolveClientOptions(options: ClientOptions): ResolvedClientOpti
   if (!Number.isInteger(resolved.authCheckAfterFailures) || resolved.authCheckAfterFailures < 1) {
     throw new TypeError(
       `${PREFIX}: authCheckAfterFailures must be a positive integer, got ${resolved.authCheckAfterFailures}`,
+    );
+  }
+  if (resolved.refreshBeforeExpiryMs !== false && !(resolved.refreshBeforeExpiryMs >= 0)) {
+    throw new TypeError(
+      `${PREFIX}: refreshBeforeExpiryMs must be >= 0 or false, got ${resolved.refreshBeforeExpiryMs}`,
     );
   }
   if (!(resolved.unsubscribeDelayMs >= 0)) {

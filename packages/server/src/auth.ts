@@ -13,16 +13,16 @@ export interface AuthUser {
 }
 
 /**
- * Finds the token of an upgrade request: `Authorization: Bearer`, then the cookie, then the `token`
- * query parameter (browsers cannot set headers on a WebSocket, so the query is the fallback).
+ * Finds the token of an upgrade request: `Authorization: Bearer`, then the `token` query parameter (browsers
+ * cannot set headers on a WebSocket), then the cookie. The explicit token wins over the cookie because the
+ * cookie is shared by every tab, while each tab may be signed in as someone else.
  */
 export function extractToken(req: IncomingMessage, cookieName: string): string | null {
   const header = req.headers.authorization;
   if (header?.startsWith('Bearer ')) return header.slice('Bearer '.length).trim() || null;
-  const cookie = readCookie(req.headers.cookie, cookieName);
-  if (cookie) return cookie;
   const query = new URL(req.url ?? '/', 'http://localhost').searchParams.get('token');
-  return query || null;
+  if (query) return query;
+  return readCookie(req.headers.cookie, cookieName);
 }
 
 function readCookie(header: string | undefined, name: string): string | null {

@@ -212,7 +212,6 @@ export function handleConnection(socket: WebSocket, user: AuthUser, deps: Connec
         batchIndex: 0,
       });
       if (abort.signal.aborted) return;
-      respond({ id, result: { type: 'started' } });
       if (isChannelStream(result)) {
         const { channel } = result;
         // Counted synchronously, before any await, so a batch of subscribes cannot overshoot the limit.
@@ -238,6 +237,8 @@ export function handleConnection(socket: WebSocket, user: AuthUser, deps: Connec
           leaveChannel(channel);
           return;
         }
+        // Started once attached: everything published after `onStarted` reaches this subscriber.
+        respond({ id, result: { type: 'started' } });
         if (connection.channels.get(channel) === 1) {
           deps.presence
             .join(connection, channel)
@@ -249,6 +250,7 @@ export function handleConnection(socket: WebSocket, user: AuthUser, deps: Connec
         });
         return;
       }
+      respond({ id, result: { type: 'started' } });
       pump(message, result, abort.signal, ctx);
     } catch (cause) {
       if (subscriptions.get(id) !== undefined && !abort.signal.aborted) subscriptions.delete(id);

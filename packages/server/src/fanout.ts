@@ -40,6 +40,12 @@ interface Subscriber {
   buffer: BrokerEvent[] | null;
   /** Id of the last stored event sent (see `eventFrameTail`). */
   position: string | undefined;
+  /**
+   * Set when live delivery starts: history may have been read further than live delivery had come (a Redis
+   * pub/sub message can still be in flight when the stream already has it), so live events up to here were
+   * already sent and are dropped, until the first newer one clears this.
+   */
+  coveredThrough: string | undefined;
   detached: boolean;
 }
 
@@ -76,6 +82,10 @@ export function createFanout(broker: Broker, stats: ServerStats): Fanout {
       if (subscriber.buffer) {
         subscriber.buffer.push(event);
         continue;
+      }
+      if (subscriber.coveredThrough !== undefined && event.id !== undefined) {
+        if (broker.compareIds(event.id, subscriber.coveredThrough) <= 0) continue;
+        subscriber.coveredThrough = undefined;
       }
       if (
         epochPrefix !== undefined &&
@@ -138,6 +148,7 @@ export function createFanout(broker: Broker, stats: ServerStats): Fanout {
         prefix: subscriptionFramePrefix(subscriptionId),
         buffer: [],
         position: stream.lastEventId,
+        coveredThrough: undefined,
         detached: false,
       };
       // Subscribe to live events before reading history, so nothing falls between them.
@@ -160,6 +171,7 @@ export function createFanout(broker: Broker, stats: ServerStats): Fanout {
             continue;
           send(event);
         }
+        subscriber.coveredThrough = subscriber.position;
         send(liveEvent(channel));
       } catch (cause) {
         detach(channel, entry, subscriber);

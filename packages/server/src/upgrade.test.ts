@@ -7,6 +7,7 @@ import {
   connectRaw,
   startTestServer,
   TEST_SECRET,
+  until,
   upgradeStatusOf,
 } from './__tests__/testServer.ts';
 
@@ -155,5 +156,22 @@ describe('JWT claims', () => {
     skewed.close();
     const accepted = await connectRaw(fixture.wsUrl, await token(good));
     accepted.close();
+  });
+});
+
+describe('token sources', () => {
+  it('prefers the explicit ?token over the shared cookie, so two tabs stay two users', async () => {
+    const fixture = await server();
+    const { default: WebSocket } = await import('ws');
+    const socket = new WebSocket(`${fixture.wsUrl}?token=${await fixture.sign('tab-user')}`, {
+      headers: { cookie: `sb_token=${await fixture.sign('cookie-user')}` },
+    });
+    await new Promise((resolve, reject) => {
+      socket.once('open', resolve);
+      socket.once('error', reject);
+    });
+    await until(() => fixture.server.registry.size === 1);
+    expect(fixture.server.registry.byUser('tab-user')).toHaveLength(1);
+    socket.close();
   });
 });

@@ -24,6 +24,12 @@ export const testRouter = router({
 });
 export type TestRouter = typeof testRouter;
 
+/** The same app without the built-in `auth` router: no in-band token refresh. */
+export const routerWithoutAuth = router({
+  channel: channelRouter,
+  whoami: procedure.query(({ ctx }) => ({ userId: ctx.user.userId, name: ctx.user.name })),
+});
+
 /** A logger that drops everything: the server's pino logger is noise in test output. */
 function silentLogger(): NonNullable<ServerOptions['logger']> {
   const noop = () => {};
@@ -52,10 +58,15 @@ export interface TestServer {
 }
 
 export async function startTestServer(
-  options: { port?: number; broker?: Broker; overrides?: Partial<ServerOptions> } = {},
+  options: {
+    port?: number;
+    broker?: Broker;
+    router?: typeof testRouter | typeof routerWithoutAuth;
+    overrides?: Partial<ServerOptions>;
+  } = {},
 ): Promise<TestServer> {
   const server = createSwitchboardServer({
-    router: testRouter,
+    router: options.router ?? testRouter,
     channels: [chatChannel, userChannel],
     jwt: { secret: TEST_SECRET, clockToleranceSec: 0 },
     logger: silentLogger(),
