@@ -321,7 +321,10 @@ describe('retry', () => {
     const alice = client(fixture, 'alice');
     const room = await listen(alice, 'room');
     const view = alice.channel(chatChannel, 'room').view({ maxEvents: 0 });
-    track(view.subscribe(() => {}), (unsubscribe) => unsubscribe());
+    track(
+      view.subscribe(() => {}),
+      (unsubscribe) => unsubscribe(),
+    );
     await fixture.server.publish('chat:room', 'message', { text: 'm1' });
     await room.events.waitFor(1);
 

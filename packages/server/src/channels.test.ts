@@ -3,6 +3,7 @@ import type { TRPCClientError } from '@trpc/client';
 import { describe, expect, it } from 'vitest';
 import { useCleanup } from './__tests__/lifecycle.ts';
 import { connectTrpc, startTestServer, until } from './__tests__/testServer.ts';
+import type { Broker } from './broker/broker.ts';
 import { createMemoryBroker } from './broker/memory.ts';
 
 const track = useCleanup();
@@ -301,5 +302,41 @@ describe('$live', () => {
     const resumed = await subscribe(alice, { channel: 'chat:room', lastEventId: id! });
     await until(() => resumed.events.some((e) => e.type === '$live'));
     expect(messages(resumed)).toEqual(['missed']);
+  });
+});
+
+describe('live delivery lagging behind history', () => {
+  it('does not deliver an event twice when its live copy arrives after history already sent it', async () => {
+    // Like Redis: the stream has an event while its pub/sub message is still on the way to this instance.
+    const inner = createMemoryBroker();
+    const lagging: Broker = {
+      ...inner,
+      presence: inner.presence,
+      compareIds: inner.compareIds,
+      publish: (channel, event) => inner.publish(channel, event),
+      history: (channel, query) => inner.history(channel, query),
+      close: () => inner.close(),
+      subscribe: (channel, listener) =>
+        inner.subscribe(channel, (event) => setTimeout(() => listener(event), 100)),
+    };
+    const fixture = await server({ broker: lagging });
+    const alice = track(connectTrpc(fixture.wsUrl, await fixture.sign('alice')), (c) => c.close());
+    const first = await subscribe(alice, { channel: 'chat:lag' });
+    const { id } = await alice.trpc.channel.publish.mutate({
+      channel: 'chat:lag',
+      type: 'message',
+      payload: { text: 'a' },
+    });
+    await until(() => messages(first).length === 1);
+    // `first` stays subscribed, so this instance keeps receiving the channel's (lagging) live events.
+    for (const text of ['b', 'c']) {
+      await alice.trpc.channel.publish.mutate({ channel: 'chat:lag', type: 'message', payload: { text } });
+    }
+    // Resume at once: history sends b and c while their live copies are still 100 ms away.
+    const resumed = await subscribe(alice, { channel: 'chat:lag', lastEventId: id! });
+    await alice.trpc.channel.publish.mutate({ channel: 'chat:lag', type: 'message', payload: { text: 'd' } });
+    await until(() => messages(resumed).includes('d'));
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(messages(resumed)).toEqual(['b', 'c', 'd']);
   });
 });
