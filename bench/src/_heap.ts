@@ -39,4 +39,39 @@ for (const t of targets.slice(0, 50)) {
   tally.set(key, (tally.get(key) ?? 0) + 1);
 }
 for (const [k, v] of tally) console.log(v, k);
+// Retained by all requests together: reachable from them, minus anything also retained from outside.
+const inSet = new Uint8Array(N);
+const stack = [...targets];
+for (const t of targets) inSet[t] = 1;
+while (stack.length) {
+  const i = stack.pop()!;
+  for (let e = firstEdge[i]; e < firstEdge[i + 1]; e += ef) {
+    const et = etypes[data.edges[e]];
+    if (et === 'weak' || et === 'shortcut') continue;
+    const to = data.edges[e + 2] / nf;
+    if (!inSet[to]) { inSet[to] = 1; stack.push(to); }
+  }
+}
+for (let changed = true; changed; ) {
+  changed = false;
+  for (let i = 0; i < N; i++) {
+    if (!inSet[i] || targets.includes(i)) continue;
+    const rs = retainers.get(i) ?? [];
+    if (rs.some(([from]) => !inSet[from])) { inSet[i] = 0; changed = true; }
+  }
+}
+let bytes = 0; let count = 0; const byName = new Map<string, number>();
+for (let i = 0; i < N; i++) if (inSet[i]) { const b = data.nodes[i * nf + 3]; bytes += b; count++; const k = `${type(i)}:${type(i)==='object'?name(i):''}`; byName.set(k, (byName.get(k) ?? 0) + b); }
+console.log('retained by requests per connection', (bytes / targets.length).toFixed(0), 'bytes,', (count / targets.length).toFixed(1), 'objects');
+console.log([...byName].sort((a, b) => b[1] - a[1]).slice(0, 10).map(([k, b]) => `${k} ${(b / targets.length).toFixed(0)}`).join('; '));
+const arr = new Map<string, [number, number]>();
+for (let i = 0; i < N; i++) {
+  if (type(i) !== 'array' && type(i) !== 'code' && type(i) !== 'closure' && !(type(i) === 'object' && name(i) === 'system / Context')) continue;
+  const r = (retainers.get(i) ?? [])[0];
+  if (!r) continue;
+  const from = r[0];
+  const k = `${type(i)} via ${r[1]} <- ${type(from)}:${name(from).slice(0, 30)}`;
+  const v = arr.get(k) ?? [0, 0]; v[0] += data.nodes[i * nf + 3]; v[1]++; arr.set(k, v);
+}
+console.log([...arr].filter(([, v]) => v[1] >= 290).sort((a, b) => b[1][0] - a[1][0]).slice(0, 25).map(([k, v]) => `${(v[0] / 300).toFixed(0)} B/conn ×${(v[1] / 300).toFixed(2)} ${k}`).join('\n'));
 process.exit(0);

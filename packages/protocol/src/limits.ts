@@ -11,6 +11,8 @@ export const ProtocolLimits = {
   maxEventTypeLength: 64,
   /** Longest event id, in characters (epoch + stream id). */
   maxEventIdLength: 64,
+  /** Most stored events a subscription may ask to replay (`replay`), and the most resent after a recreated stream. */
+  maxReplay: 1000,
   /** Largest presence metadata object, in bytes of JSON. */
   maxPresenceMetaBytes: 1024,
 } as const;

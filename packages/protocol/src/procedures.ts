@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { channelNameSchema } from './channelName.ts';
 import { correlationIdSchema, eventIdSchema, eventTypeSchema, presenceMetaSchema } from './envelope.ts';
+import { ProtocolLimits } from './limits.ts';
 
 /**
  * Inputs of the built-in `channel.*` procedures. The router validates with these and the client is
@@ -11,7 +12,7 @@ export const subscribeInputSchema = z.object({
   /** Resume after this event id; tRPC's wsLink fills it in on reconnect from the last tracked id. */
   lastEventId: eventIdSchema.nullish(),
   /** On a fresh subscribe (no `lastEventId`), first replay up to this many stored events, oldest first. */
-  replay: z.number().int().min(0).max(1000).optional(),
+  replay: z.number().int().min(0).max(ProtocolLimits.maxReplay).optional(),
 });
 export type SubscribeInput = z.infer<typeof subscribeInputSchema>;
 

@@ -183,12 +183,19 @@ describe('channels', () => {
     expect(messages(resumed)).toEqual(['5']);
   });
 
-  it('sends $gap for an id from another epoch (server restarted without its broker)', async () => {
+  it('sends $gap for an id from another epoch, then what the recreated stream holds', async () => {
     const fixture = await server();
     const alice = track(connectTrpc(fixture.wsUrl, await fixture.sign('alice')), (c) => c.close());
+    await alice.trpc.channel.publish.mutate({
+      channel: 'chat:room',
+      type: 'message',
+      payload: { text: 'after restart' },
+    });
     const resumed = await subscribe(alice, { channel: 'chat:room', lastEventId: 'zzzzzzzz:5' });
-    await until(() => resumed.events.length > 0);
+    await until(() => messages(resumed).length > 0);
     expect(resumed.events[0]).toMatchObject({ type: '$gap', payload: { reason: 'epoch-changed' } });
+    // Everything in the recreated stream is newer than the client's last event: it is sent after the notice.
+    expect(messages(resumed)).toEqual(['after restart']);
   });
 
   it("keeps @trpc/client's resume id at the last stored event across ephemeral events", async () => {

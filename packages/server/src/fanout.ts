@@ -1,4 +1,11 @@
-import { type Envelope, ErrorCode, type Gap, SwitchboardError, SystemEventType } from '@switchboard/protocol';
+import {
+  type Envelope,
+  ErrorCode,
+  type Gap,
+  ProtocolLimits,
+  SwitchboardError,
+  SystemEventType,
+} from '@switchboard/protocol';
 import type { TrackedEnvelope } from '@trpc/server';
 import type { Broker, BrokerEvent } from './broker/broker.ts';
 import { eventFrameTail, subscriptionFramePrefix } from './frames.ts';
@@ -210,6 +217,12 @@ async function sendHistory(
   if (!result.recovered) {
     subscriber.position = undefined;
     send(gapEvent(channel, result.reason, lastEventId));
+    if (result.reason === 'epoch-changed') {
+      // The stream was recreated after the client's last event, so everything it holds is newer: send it
+      // (after the gap notice, which already says that what came before is lost).
+      const recreated = await broker.history(channel, { last: ProtocolLimits.maxReplay });
+      if (recreated.recovered) for (const event of recreated.events) send(event);
+    }
     return;
   }
   for (const event of result.events) send(event);
