@@ -73,5 +73,5 @@ for (let i = 0; i < N; i++) {
   const k = `${type(i)} via ${r[1]} <- ${type(from)}:${name(from).slice(0, 30)}`;
   const v = arr.get(k) ?? [0, 0]; v[0] += data.nodes[i * nf + 3]; v[1]++; arr.set(k, v);
 }
-console.log([...arr].filter(([, v]) => v[1] >= 290).sort((a, b) => b[1][0] - a[1][0]).slice(0, 25).map(([k, v]) => `${(v[0] / 300).toFixed(0)} B/conn ×${(v[1] / 300).toFixed(2)} ${k}`).join('\n'));
+console.log([...arr].filter(([, v]) => v[1] >= 290).sort((a, b) => b[1][0] - a[1][0]).slice(0, 80).map(([k, v]) => `${(v[0] / 300).toFixed(0)} B/conn ×${(v[1] / 300).toFixed(2)} ${k}`).join('\n'));
 process.exit(0);

@@ -6,6 +6,8 @@ import type { SwitchboardServer } from '@switchboard/server';
 export const DASHBOARD_HISTORY_SECONDS = 300;
 /** Sampling and delta interval, in ms. */
 export const SAMPLE_INTERVAL_MS = 1000;
+/** Sampling period of the event-loop delay histogram, in ms. */
+const LAG_RESOLUTION_MS = 20;
 /** An instance that has not reported for this long is dropped from the figures (it died). */
 const INSTANCE_STALE_MS = 5000;
 
@@ -22,7 +24,7 @@ export interface ClusterStats {
  * `dashboard:cluster` through the broker, so every instance can report the whole cluster.
  */
 export async function startClusterStats(server: SwitchboardServer): Promise<ClusterStats> {
-  const lag = monitorEventLoopDelay({ resolution: 20 });
+  const lag = monitorEventLoopDelay({ resolution: LAG_RESOLUTION_MS });
   lag.enable();
   const latest = new Map<string, InstanceStats>();
   const history: { ts: number; instances: InstanceStats[] }[] = [];
@@ -48,7 +50,8 @@ export async function startClusterStats(server: SwitchboardServer): Promise<Clus
       messagesSentTotal: stats.messagesSent,
       messagesInPerSecond: (stats.messagesReceived - previous.messagesReceived) / seconds,
       messagesOutPerSecond: (stats.messagesSent - previous.messagesSent) / seconds,
-      eventLoopLagMs: lag.mean / 1e6,
+      // The histogram measures whole timer periods: the lag is what exceeds the period.
+      eventLoopLagMs: Math.max(0, lag.mean / 1e6 - LAG_RESOLUTION_MS),
       rssBytes: memory.rss,
       heapUsedBytes: memory.heapUsed,
       ts: now,

@@ -1,6 +1,7 @@
 /**
  * Client options, their defaults (stated once, here) and the one function that merges and validates them.
  */
+import { ProtocolLimits } from '@switchboard/protocol';
 
 /** A WebSocket constructor: the global one in browsers, `WebSocket` from the `ws` package in Node. */
 export type WebSocketConstructor = new (url: string, protocols?: string | string[]) => unknown;
@@ -87,7 +88,7 @@ export interface ChannelViewOptions {
 }
 
 /** Largest `replay` the server accepts (`subscribeInputSchema` in protocol). */
-export const MAX_REPLAY = 1000;
+export const MAX_REPLAY = ProtocolLimits.maxReplay;
 
 export const clientDefaults = {
   tokenQueryParam: 'token',
