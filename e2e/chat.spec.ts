@@ -1,8 +1,7 @@
-import { join } from 'node:path';
 import type { Page } from '@playwright/test';
 import { expect, signIn, test } from './support/fixtures.ts';
+import { readmeScreenshot } from './support/readmeScreenshot.ts';
 
-const SCREENSHOT = join(import.meta.dirname, 'screenshots', 'chat.png');
 
 async function send(page: Page, text: string) {
   await page.getByLabel(/^Message #/).fill(text);
@@ -76,7 +75,8 @@ test('two users chat with presence and typing, a late joiner gets history, and a
 }) => {
   const room = 'launch-plan';
   const alice = (await newUser('alice', 'chat', room)).page;
-  const bob = (await newUser('bob', 'chat', room)).page;
+  const bobUser = await newUser('bob', 'chat', room);
+  const bob = bobUser.page;
 
   await test.step('both see each other in the room', async () => {
     await expectLive(alice, 2);
@@ -120,24 +120,32 @@ test('two users chat with presence and typing, a late joiner gets history, and a
     await expect(messages(alice, 'All good, shipping on Friday.')).toHaveCount(1);
     await alice.getByLabel(/^Message #/).pressSequentially('Great');
     await expect(bob.getByTestId('typing-indicator')).toHaveText('alice is typing…');
-    await bob.screenshot({ path: SCREENSHOT });
+    await readmeScreenshot(bob, 'chat');
     // Alice stops typing without sending: the indicator goes after ~3 s without a refresh.
     await expect(bob.getByTestId('typing-indicator')).toHaveText('', { timeout: 6_000 });
   });
 
-  await test.step('after a server restart, later messages arrive once each', async () => {
+  await test.step('after a server restart, a message sent before the other user is back arrives once', async () => {
+    // Bob's reconnect is held back until Alice has sent, so her message is published while his
+    // subscription is gone: the restarted server (new, empty in-memory stream) must replay it to him.
+    await bobUser.network.goOffline();
     const restarted = server.restart();
     await expect(alice.getByTestId('connection-banner')).toContainText('Connection lost. Reconnecting');
     await restarted;
-    await expectLive(alice, 2);
-    await expectLive(bob, 2);
+    await expectLive(alice, 1);
     await send(alice, 'alice after restart');
+    await expect(messages(alice, 'alice after restart')).toHaveAttribute('data-status', 'sent');
+
+    await bobUser.network.goOnline();
+    await expectLive(bob, 2);
+    await expect(messages(bob, 'alice after restart')).toHaveCount(1);
+    // The server lost its history in the restart, and says so, before the replay.
+    await expect(bob.getByTestId('room-gap')).toBeVisible();
     await send(bob, 'bob after restart');
     for (const page of [alice, bob]) {
       await expect(messages(page, 'alice after restart')).toHaveCount(1);
       await expect(messages(page, 'bob after restart')).toHaveCount(1);
     }
-    await expect(messages(alice, 'alice after restart')).toHaveAttribute('data-status', 'sent');
     await expect(messages(bob, 'bob after restart')).toHaveAttribute('data-status', 'sent');
     // Nothing from before the restart was lost or shown twice.
     const before = ['hello bob', 'hi alice', 'how are things?', 'All good, shipping on Friday.'];
@@ -222,6 +230,9 @@ test('two tabs of one browser signed in as two users stay two users across a rec
   await signIn(page, 'chat', 'gina', room);
   const second = await page.context().newPage();
   await signIn(second, 'chat', 'hugo', room);
+  // Sign-in also sets the HttpOnly cookie, shared by both tabs (hugo's now); each socket's own token wins.
+  const cookies = await page.context().cookies();
+  expect(cookies.find((cookie) => cookie.name === 'sb_token')).toMatchObject({ httpOnly: true });
   await expectLive(page, 2);
   await expectLive(second, 2);
 

@@ -1,8 +1,7 @@
-import { join } from 'node:path';
 import type { Page } from '@playwright/test';
 import { expect, test } from './support/fixtures.ts';
+import { readmeScreenshot } from './support/readmeScreenshot.ts';
 
-const SCREENSHOT = join(import.meta.dirname, 'screenshots', 'collab.png');
 
 function editor(page: Page) {
   return page.getByLabel('Document text');
@@ -46,7 +45,7 @@ test('two users type into one document at once and end with the same text, seein
   const bobsCursor = alice.getByTestId('remote-cursor').filter({ hasText: 'bob' });
   await expect(bobsCursor).toBeVisible();
   await expect(bob.getByTestId('remote-cursor').filter({ hasText: 'alice' })).toBeVisible();
-  await alice.screenshot({ path: SCREENSHOT });
+  await readmeScreenshot(alice, 'collab');
 });
 
 test('edits made offline are kept and arrive after reconnecting', async ({ newUser }) => {

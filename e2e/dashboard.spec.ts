@@ -1,8 +1,7 @@
-import { join } from 'node:path';
 import type { Page } from '@playwright/test';
 import { expect, test } from './support/fixtures.ts';
+import { readmeScreenshot } from './support/readmeScreenshot.ts';
 
-const SCREENSHOT = join(import.meta.dirname, 'screenshots', 'dashboard.png');
 /** The dashboard samples once a second; a change shows within a few samples. */
 const SAMPLE_WAIT_MS = 15_000;
 
@@ -48,7 +47,7 @@ test('the dashboard follows connections as users come and go, matching /metrics,
   );
   await expect(page.getByTestId('total-rss')).toHaveText(/\d+(\.\d)? MiB/);
 
-  await page.screenshot({ path: SCREENSHOT, fullPage: true });
+  await readmeScreenshot(page, 'dashboard', { fullPage: true });
 });
 
 test('the dashboard says it is disconnected when the server goes away, and recovers', async ({
@@ -64,4 +63,22 @@ test('the dashboard says it is disconnected when the server goes away, and recov
   await expect(status).toHaveAttribute('data-state', 'disconnected');
   await restarted;
   await expect(status).toHaveAttribute('data-state', 'live', { timeout: 20_000 });
+});
+
+test('the dashboard marks its figures stale when updates stop while connected, and live when they resume', async ({
+  newUser,
+}) => {
+  const { page, network } = await newUser('ops', 'dashboard');
+  const status = page.getByTestId('dashboard-status');
+  await expect(status).toHaveAttribute('data-state', 'live');
+
+  // The server keeps sending deltas; they stop reaching the page, while pongs and the socket stay up.
+  const resumeDeltas = network.dropServerFrames('"kind":"delta"');
+  await expect(status).toHaveAttribute('data-state', 'stale');
+  await expect(status).toContainText('Stale: no update for over 3 s');
+  await expect(status).toContainText('last update');
+  await expect(page.getByTestId('connection-status')).toHaveAttribute('data-status', 'open');
+
+  resumeDeltas();
+  await expect(status).toHaveAttribute('data-state', 'live');
 });

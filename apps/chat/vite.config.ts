@@ -1,3 +1,3 @@
-import { demoAppConfig } from './src/shell/viteConfig.ts';
+import { demoAppConfig } from '@switchboard/demo-ui/vite';
 
 export default demoAppConfig('chat');

@@ -10,16 +10,23 @@ export interface NetworkSwitch {
    * server itself rejects that one publish (a real error on the real path); other frames pass unchanged.
    */
   rejectNextChatMessage(): void;
+  /**
+   * Drops every frame from the server that contains `text` until the returned function is called. The
+   * rest (pongs, other procedures) passes, so the connection stays open while one stream goes quiet.
+   */
+  dropServerFrames(text: string): () => void;
 }
 
 /**
- * Puts the context's network behind a switch (and lets a test spoil one publish). `context.setOffline` alone is not enough: Chromium's offline
- * emulation fails new connections but leaves open WebSockets connected, so those are routed through here
- * and closed on the switch. Install it before the page connects.
+ * Puts the context's network behind a switch, and lets a test spoil one publish or silence one stream.
+ * `context.setOffline` alone is not enough: Chromium's offline emulation fails new connections but leaves
+ * open WebSockets connected, so those are routed through here and closed on the switch. Install it before
+ * the page connects.
  */
 export async function controlNetwork(context: BrowserContext): Promise<NetworkSwitch> {
   const open = new Set<WebSocketRoute>();
   let rejectMessage = false;
+  const droppedFromServer = new Set<string>();
   await context.routeWebSocket(/\/ws(\?|$)/, (ws) => {
     const server = ws.connectToServer();
     open.add(ws);
@@ -30,6 +37,11 @@ export async function controlNetwork(context: BrowserContext): Promise<NetworkSw
         return;
       }
       server.send(frame);
+    });
+    // Setting a handler turns off Playwright's automatic forwarding, so every kept frame is sent on here.
+    server.onMessage((frame) => {
+      if (typeof frame === 'string' && [...droppedFromServer].some((text) => frame.includes(text))) return;
+      ws.send(frame);
     });
     ws.onClose(() => {
       open.delete(ws);
@@ -55,6 +67,10 @@ export async function controlNetwork(context: BrowserContext): Promise<NetworkSw
     },
     rejectNextChatMessage() {
       rejectMessage = true;
+    },
+    dropServerFrames(text) {
+      droppedFromServer.add(text);
+      return () => droppedFromServer.delete(text);
     },
   };
 }

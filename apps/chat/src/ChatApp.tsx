@@ -1,8 +1,8 @@
+import type { Session } from '@switchboard/demo-ui';
 import { useEffect, useState } from 'react';
 import { Room } from './room/Room.tsx';
 import { RoomSidebar } from './rooms/RoomSidebar.tsx';
 import { DEFAULT_ROOM, loadRooms, roomFromHash, saveRooms } from './rooms/roomList.ts';
-import type { Session } from './shell/index.ts';
 
 /** Rooms on the left, the current one (from the URL hash, so links and reloads work) on the right. */
 export function ChatApp({ session }: { session: Session }) {

@@ -1,8 +1,8 @@
+import { DemoShell } from '@switchboard/demo-ui';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { ChatApp } from './ChatApp.tsx';
-import { DemoShell } from './shell/index.ts';
-import './shell/base.css';
+import '@switchboard/demo-ui/base.css';
 import './chat.css';
 
 createRoot(document.getElementById('root')!).render(

@@ -1,8 +1,8 @@
+import type { Session } from '@switchboard/demo-ui';
 import { docIdSchema } from '@switchboard/protocol/demo';
 import { type FormEvent, useEffect, useState } from 'react';
 import { CollabEditor } from './doc/CollabEditor.tsx';
 import { DEFAULT_DOC_ID, docIdFromHash } from './docIdFromHash.ts';
-import type { Session } from './shell.ts';
 
 /** A document picker over the editor; the document id lives in the URL hash, so links can be shared. */
 export function CollabApp({ session }: { session: Session }) {

@@ -1,8 +1,8 @@
+import { DemoShell } from '@switchboard/demo-ui';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { DashboardApp } from './DashboardApp.tsx';
-import { DemoShell } from './shell.ts';
-import '../../chat/src/shell/base.css';
+import '@switchboard/demo-ui/base.css';
 import './dashboard.css';
 
 createRoot(document.getElementById('root')!).render(

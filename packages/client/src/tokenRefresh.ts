@@ -8,10 +8,10 @@ import { tokenExpiresAtMs } from './tokenExpiry.ts';
  * `auth.refresh` mutation, and the connection stays open.
  *
  * When `getToken()` returns a token that expires no later than the current one (a cache that renews
- * late), it is asked again halfway to expiry, while that is `MIN_RETRY_DELAY_MS` away or more. Any other failure
- * falls back to what happens without refresh: the server closes the connection at expiry. That covers
- * an app without `auth.refresh` (then no later connection of this client tries again), a token the
- * server refuses, and a `getToken()` that throws or returns nothing.
+ * late), it is asked again halfway to expiry, while that is `MIN_RETRY_DELAY_MS` away or more. Any
+ * other failure falls back to what happens without refresh: the server closes the connection at expiry.
+ * That covers an app without `auth.refresh` (then no later connection of this client tries again), a
+ * token the server refuses, and a `getToken()` that throws or returns nothing.
  */
 export interface TokenRefresh {
   /** A socket opened with this token (`undefined`: none, e.g. cookie auth); plans its refresh. */

@@ -347,3 +347,23 @@ describe('live delivery lagging behind history', () => {
     expect(messages(resumed)).toEqual(['b', 'c', 'd']);
   });
 });
+
+describe('resume on an empty channel', () => {
+  it('positions a subscriber of a channel with no events, so what is published while it is away arrives', async () => {
+    const fixture = await server();
+    const alice = track(connectTrpc(fixture.wsUrl, await fixture.sign('alice')), (c) => c.close());
+    const fresh = await subscribe(alice, { channel: 'chat:brand-new' });
+    await until(() => fresh.events.some((e) => e.type === '$live'));
+    const position = fresh.trackedIds[fresh.events.findIndex((e) => e.type === '$live')];
+    expect(position).toEqual(expect.any(String));
+    fresh.stop();
+    await alice.trpc.channel.publish.mutate({
+      channel: 'chat:brand-new',
+      type: 'message',
+      payload: { text: 'first' },
+    });
+    const resumed = await subscribe(alice, { channel: 'chat:brand-new', lastEventId: position! });
+    await until(() => messages(resumed).length === 1);
+    expect(resumed.events.some((e) => e.type === '$gap')).toBe(false);
+  });
+});

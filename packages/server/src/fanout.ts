@@ -205,9 +205,8 @@ async function sendHistory(
 ): Promise<void> {
   const { channel, lastEventId, replay } = stream;
   if (lastEventId === undefined && replay === 0) {
-    // Positioned at the newest stored event without sending it, so resume works from the first reconnect.
-    const head = await broker.history(channel, { last: 1 });
-    if (head.recovered) subscriber.position = head.events.at(-1)?.id;
+    // Positioned without sending anything, so resume works from the first reconnect, even on an empty channel.
+    subscriber.position = await broker.position(channel);
     return;
   }
   const result = await broker.history(

@@ -1,5 +1,5 @@
 import type { ChannelStatus } from '@switchboard/client';
-import type { Session } from '../shell/index.ts';
+import type { Session } from '@switchboard/demo-ui';
 import { Composer } from './Composer.tsx';
 import { MessageList } from './MessageList.tsx';
 import { PresenceList } from './PresenceList.tsx';

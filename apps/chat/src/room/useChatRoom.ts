@@ -1,9 +1,8 @@
-import type { AppRouter } from '@switchboard/demo-server';
+import { errorMessage, type Session } from '@switchboard/demo-ui';
 import type { ChannelEvent } from '@switchboard/protocol';
 import { chatChannel } from '@switchboard/protocol/demo';
-import { useChannel, useSwitchboard } from '@switchboard/react';
+import { useChannel, usePublish, useSwitchboard } from '@switchboard/react';
 import { useCallback, useReducer } from 'react';
-import { errorMessage, type Session } from '../shell/index.ts';
 import { emptyMessageLog, messageLogReducer } from './messageLog.ts';
 import { newCorrelationId } from './newCorrelationId.ts';
 import { useTyping } from './useTyping.ts';
@@ -16,17 +15,17 @@ export const HISTORY_ON_ENTER = 100;
  * indicators and the subscription status.
  */
 export function useChatRoom(room: string, session: Session) {
-  const client = useSwitchboard<AppRouter>();
-  const channelName = chatChannel.name(room);
+  const client = useSwitchboard();
+  const publish = usePublish(chatChannel, room);
   const [log, dispatch] = useReducer(messageLogReducer, emptyMessageLog);
 
   const publishTyping = useCallback(
     async (typing: boolean) => {
       // Ephemeral: one queued while offline would be stale by the time the connection is back.
       if (client.connection.getSnapshot().status !== 'open') return;
-      await client.channel(chatChannel, room).publish('typing', { typing });
+      await publish('typing', { typing });
     },
-    [client, room],
+    [client, publish],
   );
   const typing = useTyping(session.userId, publishTyping);
   const { onTypingEvent } = typing;
@@ -63,18 +62,16 @@ export function useChatRoom(room: string, session: Session) {
 
   const publishMessage = useCallback(
     (correlationId: string, text: string) => {
-      // Straight to the procedure: the correlation id rides on the event, so the echo finds its local copy
-      // even when it arrives before the acknowledgement.
-      client.trpc.channel.publish
-        .mutate({ channel: channelName, type: 'message', payload: { text }, correlationId })
-        .then(
-          (result) => {
-            if (result.id) dispatch({ type: 'sendAcked', correlationId, id: result.id });
-          },
-          (error: unknown) => dispatch({ type: 'sendFailed', correlationId, error: errorMessage(error) }),
-        );
+      // Our own correlation id, not one the client picks: the echo carries it and can arrive before the
+      // acknowledgement, so the local copy must be findable by it from the start.
+      publish('message', { text }, { correlationId }).then(
+        (result) => {
+          if (result.id) dispatch({ type: 'sendAcked', correlationId, id: result.id });
+        },
+        (error: unknown) => dispatch({ type: 'sendFailed', correlationId, error: errorMessage(error) }),
+      );
     },
-    [client, channelName],
+    [publish],
   );
 
   const send = useCallback(

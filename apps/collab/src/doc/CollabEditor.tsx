@@ -1,6 +1,6 @@
 import { diffToOp, transformUtf16Offset } from '@switchboard/collab';
+import type { Session } from '@switchboard/demo-ui';
 import { useEffect, useLayoutEffect, useRef, useState } from 'react';
-import type { Session } from '../shell.ts';
 import { CursorOverlay } from './CursorOverlay.tsx';
 import { PeopleList } from './PeopleList.tsx';
 import { SyncStatus } from './SyncStatus.tsx';

@@ -1,8 +1,8 @@
 import { createOtClient, type OtClient, type OtClientSnapshot, type TextChange } from '@switchboard/collab';
 import type { AppRouter } from '@switchboard/demo-server';
+import { errorMessage } from '@switchboard/demo-ui';
 import { useConnectionState, useSwitchboard } from '@switchboard/react';
 import { useCallback, useEffect, useRef, useState, useSyncExternalStore } from 'react';
-import { errorMessage } from '../shell.ts';
 import { trpcErrorCode } from './errorCode.ts';
 
 /** After a submit failed on an open connection (rate limit, server hiccup), it is sent again this much later. */

@@ -1,10 +1,10 @@
 import type { ChannelHandle } from '@switchboard/client';
 import { type OtClient, utf16ToCodePoints } from '@switchboard/collab';
+import type { Session } from '@switchboard/demo-ui';
 import type { ChannelEvent } from '@switchboard/protocol';
 import { collabChannel } from '@switchboard/protocol/demo';
 import { useChannel, useConnectionState, usePublish, useSwitchboard } from '@switchboard/react';
 import { type RefObject, useCallback, useEffect, useRef, useState } from 'react';
-import type { Session } from '../shell.ts';
 import { type RemoteCursors, transformCursors } from './remoteCursors.ts';
 import type { CollabDoc } from './useCollabDoc.ts';
 import { userColor } from './userColor.ts';

@@ -1,7 +1,7 @@
 import type { AppRouter } from '@switchboard/demo-server';
+import { useNow } from '@switchboard/demo-ui';
 import { useConnectionState, useSwitchboard } from '@switchboard/react';
 import { useEffect, useState } from 'react';
-import { useNow } from '../shell.ts';
 import { type Freshness, freshnessOf } from './freshness.ts';
 import { applyDashboardEvent, type Sample } from './liveHistory.ts';
 

@@ -27,6 +27,13 @@ export interface Broker {
   /** Stored events after `query.after` (exclusive), or the last `query.last` events, oldest first. */
   history(channel: string, query: HistoryQuery): Promise<HistoryResult>;
 
+  /**
+   * Where a new subscriber stands: the id of the channel's newest stored event or, for a channel with none,
+   * its stream's start (creating the stream's epoch if needed). `history({ after: position })` later returns
+   * everything stored since, so a client that reconnects before receiving any event still resumes.
+   */
+  position(channel: string): Promise<string>;
+
   /** Orders two event ids of the same channel: negative when `a` is older than `b`, 0 when equal. */
   compareIds(a: string, b: string): number;
 

@@ -240,6 +240,29 @@ export function describeBroker(name: string, makeBroker: MakeBroker): void {
       });
     });
 
+    describe('#position', () => {
+      it('is the newest stored event, and resuming from it yields exactly what came after', async () => {
+        const broker = await make();
+        const channel = uniqueChannel();
+        const published = await publishMany(broker, channel, 3);
+        const position = await broker.position(channel);
+        expect(position).toBe(published[2]);
+        const later = await publishMany(broker, channel, 2);
+        const after = await broker.history(channel, { after: position });
+        expect(after.recovered && ids(after.events)).toEqual(later);
+      });
+
+      it('resumes an empty channel from its start: everything published after is returned', async () => {
+        const broker = await make();
+        const channel = uniqueChannel();
+        const position = await broker.position(channel);
+        expect(await broker.history(channel, { after: position })).toEqual({ recovered: true, events: [] });
+        const later = await publishMany(broker, channel, 2);
+        const after = await broker.history(channel, { after: position });
+        expect(after.recovered && ids(after.events)).toEqual(later);
+      });
+    });
+
     describe('#history', () => {
       it('returns the stored events after an id, oldest first', async () => {
         const broker = await make();

@@ -79,6 +79,10 @@ export function createMemoryBroker(options: MemoryBrokerOptions = {}): Broker {
       };
     },
 
+    async position(channel) {
+      return formatEventId(epoch, streams.get(channel)?.count ?? 0);
+    },
+
     async history(channel, query): Promise<HistoryResult> {
       const stream = streams.get(channel);
       const count = stream?.count ?? 0;

@@ -112,6 +112,13 @@ export function createRedisBroker(options: RedisBrokerOptions = {}): RedisBroker
       return subscriptions.subscribe(channel, listener);
     },
 
+    position(channel) {
+      return run('position not read', async () => {
+        const [epoch, id] = await scripts.position(channelKeys(resolved.keyPrefix, channel), newEpoch());
+        return formatEventId(epoch, id);
+      });
+    },
+
     history(channel, query) {
       return run('history not read', () =>
         readHistory(scripts, channelKeys(resolved.keyPrefix, channel), channel, query, {

@@ -78,6 +78,8 @@ export async function readHistory(
   const reply = await scripts.history(keys, { after: parsed.position }, historySize + 1);
   if (reply.length === 0 || reply[0] !== parsed.epoch) return { recovered: false, reason: 'epoch-changed' };
   const [epoch, nowMs, firstId, lastId, raw] = reply;
+  // Nothing stored yet after a position taken at the stream's start: complete, and empty.
+  if (lastId === '' && parsed.position === '0-0') return { recovered: true, events: [] };
   // The epoch is there but the stream is gone (evicted by a maxmemory policy): its events are lost.
   if (lastId === '') return { recovered: false, reason: 'evicted' };
   const after = parsed.position;

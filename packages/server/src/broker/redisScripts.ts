@@ -88,6 +88,21 @@ return { epoch, head[1] and head[1][1] or '' }
 `;
 
 /**
+ * KEYS: stream, epoch. ARGV: epoch candidate. → { epoch, newest id or '0-0' }. Creates the epoch of a channel
+ * that has none (as a publish would), so the position survives until the first event is stored.
+ */
+const POSITION = `
+local epoch = redis.call('GET', KEYS[2])
+if not epoch then
+  epoch = ARGV[1]
+  redis.call('SET', KEYS[2], epoch)
+  redis.call('DEL', KEYS[1])
+end
+local head = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
+return { epoch, head[1] and head[1][1] or '0-0' }
+`;
+
+/**
  * KEYS: stream, epoch. ARGV: 'after'|'last', after id (for 'after'), count.
  * → {} without epoch, else { epoch, now ms, first id or '', last id or '', entries }.
  */
@@ -152,6 +167,7 @@ const scripts = {
   sbPublish: PUBLISH,
   sbRange: RANGE,
   sbHead: HEAD,
+  sbPosition: POSITION,
   sbHistory: HISTORY,
   sbPresenceUpsert: PRESENCE_UPSERT,
   sbPresenceLeave: PRESENCE_LEAVE,
@@ -185,6 +201,7 @@ export interface BrokerScripts {
     count: number,
   ): Promise<[] | [epoch: string, entries: RawStreamEntry[]]>;
   head(keys: ChannelKeys): Promise<[epoch: string, lastId: string]>;
+  position(keys: ChannelKeys, epochCandidate: string): Promise<[epoch: string, id: string]>;
   history(
     keys: ChannelKeys,
     query: { after: string } | { last: number },
@@ -231,6 +248,8 @@ export function defineScripts(client: Redis | Cluster): BrokerScripts {
     range: (keys, afterId, count) =>
       call('sbRange', keys.stream, keys.epoch, afterId, count) as Promise<[] | [string, RawStreamEntry[]]>,
     head: (keys) => call('sbHead', keys.stream, keys.epoch) as Promise<[string, string]>,
+    position: (keys, epochCandidate) =>
+      call('sbPosition', keys.stream, keys.epoch, epochCandidate) as Promise<[string, string]>,
     history: (keys, query, count) =>
       call(
         'sbHistory',

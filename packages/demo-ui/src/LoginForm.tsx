@@ -1,5 +1,7 @@
 import { type FormEvent, useState } from 'react';
-import { devLogin, type Session } from './session.ts';
+import { devLogin } from './devLogin.ts';
+import { errorMessage } from './errorMessage.ts';
+import type { Session } from './session.ts';
 
 /** Pick a name, get a dev token. Errors are the server's own words, shown beside the field. */
 export function LoginForm({ appTitle, onLogin }: { appTitle: string; onLogin: (session: Session) => void }) {
@@ -14,7 +16,7 @@ export function LoginForm({ appTitle, onLogin }: { appTitle: string; onLogin: (s
     try {
       onLogin(await devLogin(name));
     } catch (cause) {
-      setError(cause instanceof Error ? cause.message : String(cause));
+      setError(errorMessage(cause));
       setBusy(false);
     }
   }

@@ -1,7 +1,8 @@
+import type { SwitchboardClient } from '@switchboard/client';
 import { SwitchboardProvider } from '@switchboard/react';
 import { type ReactNode, useEffect, useState } from 'react';
 import { ConnectionBanner } from './ConnectionBanner.tsx';
-import { createDemoClient, type DemoClient } from './createDemoClient.ts';
+import { createDemoClient } from './createDemoClient.ts';
 import { LoginForm } from './LoginForm.tsx';
 import { clearSession, loadSession, type Session, saveSession } from './session.ts';
 
@@ -16,7 +17,7 @@ export interface DemoShellProps {
  */
 export function DemoShell({ appTitle, children }: DemoShellProps) {
   const [session, setSession] = useState<Session | null>(loadSession);
-  const [client, setClient] = useState<DemoClient | null>(null);
+  const [client, setClient] = useState<SwitchboardClient | null>(null);
 
   useEffect(() => {
     if (!session) return;
