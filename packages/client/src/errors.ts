@@ -1,4 +1,10 @@
-import { ErrorCode, isSwitchboardError, SwitchboardError, trpcCodeOf } from '@switchboard/protocol';
+import {
+  ErrorCode,
+  isRetryableTrpcCode,
+  isSwitchboardError,
+  SwitchboardError,
+  trpcCodeOf,
+} from '@switchboard/protocol';
 import { TRPCClientError } from '@trpc/client';
 
 interface ErrorData {
@@ -39,18 +45,7 @@ export function trpcErrorCode(error: unknown): string | undefined {
   return typeof code === 'string' ? code : undefined;
 }
 
-/**
- * tRPC codes of failures that can pass if the same request is sent again later: the server (or its
- * broker) is unavailable or overloaded, or it failed unexpectedly. Anything else (BAD_REQUEST,
- * UNAUTHORIZED, FORBIDDEN...) needs a different request or other credentials first.
- */
-const RETRYABLE_TRPC_CODES: ReadonlySet<string> = new Set([
-  'SERVICE_UNAVAILABLE',
-  'INTERNAL_SERVER_ERROR',
-  'TOO_MANY_REQUESTS',
-]);
-
-/** True when sending the same request again later can succeed (see `RETRYABLE_TRPC_CODES`). */
+/** True when sending the same request again later can succeed (see `isRetryableTrpcCode` in protocol). */
 export function isRetryableError(error: SwitchboardError): boolean {
-  return RETRYABLE_TRPC_CODES.has(trpcErrorCode(error.cause) ?? trpcCodeOf[error.code]);
+  return isRetryableTrpcCode(trpcErrorCode(error.cause) ?? trpcCodeOf[error.code]);
 }

@@ -97,3 +97,18 @@ export const trpcCodeOf = {
   BROKER_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
   INTERNAL: 'INTERNAL_SERVER_ERROR',
 } as const satisfies Record<ErrorCode, string>;
+
+/**
+ * tRPC codes of failures that can pass if the same request is sent again later: the server (or its broker)
+ * is unavailable or overloaded, or it failed unexpectedly. Anything else (BAD_REQUEST, UNAUTHORIZED,
+ * FORBIDDEN...) needs a different request or other credentials first.
+ */
+const RETRYABLE_TRPC_CODES: ReadonlySet<string> = new Set([
+  'SERVICE_UNAVAILABLE',
+  'INTERNAL_SERVER_ERROR',
+  'TOO_MANY_REQUESTS',
+]);
+
+export function isRetryableTrpcCode(code: string): boolean {
+  return RETRYABLE_TRPC_CODES.has(code);
+}

@@ -5,6 +5,7 @@ export {
   CloseReason,
   ErrorCode,
   isRetryableClose,
+  isRetryableTrpcCode,
   isTerminalClose,
   trpcCodeOf,
   UpgradeStatus,
