@@ -2,7 +2,6 @@ import type { Page } from '@playwright/test';
 import { expect, signIn, test } from './support/fixtures.ts';
 import { readmeScreenshot } from './support/readmeScreenshot.ts';
 
-
 async function send(page: Page, text: string) {
   await page.getByLabel(/^Message #/).fill(text);
   await page.getByRole('button', { name: 'Send' }).click();

@@ -2,7 +2,6 @@ import type { Page } from '@playwright/test';
 import { expect, test } from './support/fixtures.ts';
 import { readmeScreenshot } from './support/readmeScreenshot.ts';
 
-
 function editor(page: Page) {
   return page.getByLabel('Document text');
 }

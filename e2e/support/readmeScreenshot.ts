@@ -1,7 +1,8 @@
 /**
  * Screenshots the README embeds (e2e/screenshots/*.png). Every run saves them in the test's output folder
  * (test-results/) for inspection; only a run with `UPDATE_SCREENSHOTS=1` copies them over the committed
- * files, so an ordinary run leaves the working tree clean.
+ * files, so an ordinary run leaves the working tree clean. Through `pnpm test:e2e`, turbo's strict env mode
+ * hands the variable on only when turbo.json lists it for `test:e2e` (else add `--env-mode=loose`).
  */
 import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
