@@ -9,13 +9,13 @@ import {
   type PresenceMember,
   type PresenceMeta,
   type PublishableEventType,
+  randomId,
   SwitchboardError,
 } from '@switchboard/protocol';
 import type { AuthError } from './authError.ts';
 import type { ChannelProcedures } from './channelProcedures.ts';
 import type { ChannelSession, ChannelStatus } from './channelSession.ts';
 import { type ChannelView, type ChannelViewInit, createChannelView } from './channelView.ts';
-import { newCorrelationId } from './correlationId.ts';
 import { toSwitchboardError } from './errors.ts';
 import { MAX_REPLAY } from './options.ts';
 
@@ -159,7 +159,7 @@ export function createChannelHandle<TDef extends ChannelDefinition>(
         );
       }
       assertOpen();
-      const correlationId = options.correlationId ?? newCorrelationId();
+      const correlationId = options.correlationId ?? randomId();
       try {
         // The payload as given, not zod's output: the server validates (and transforms) it itself.
         const output = await deps.procedures.channel.publish.mutate({

@@ -10,7 +10,6 @@ describe('public entry points', () => {
         'codePointLength',
         'codePointsToUtf16',
         'createOtClient',
-        'createRandomOpId',
         'diffToOp',
         'findOpProblem',
         'fitsSubmitLimits',

@@ -19,7 +19,6 @@ export type { Selection } from './cursor.ts';
 export { transformCursor, transformSelection, transformUtf16Offset } from './cursor.ts';
 export { diffToOp } from './diff.ts';
 export { applyChecked, findOpProblem } from './opCheck.ts';
-export { createRandomOpId } from './opId.ts';
 export { fitsSubmitLimits, splitOpForSubmit } from './opLimits.ts';
 export type { OtClientOptions, SubmitOp, TextChange } from './options.ts';
 export type { OtClient, OtClientSnapshot, OtClientStatus, ReceiveResult } from './otClient.ts';

@@ -1,5 +1,5 @@
+import { randomId } from '@switchboard/protocol';
 import type { TextOp } from 'ot-text-unicode';
-import { createRandomOpId } from './opId.ts';
 
 /** Sends one op to the server (`collab.submit`). The ack itself arrives on the `collab.ops` stream. */
 export type SubmitOp = (op: TextOp, version: number, opId: string) => Promise<{ version: number }>;
@@ -39,7 +39,7 @@ export type ResolvedOtClientOptions = Required<OtClientOptions>;
 const otClientDefaults = {
   onChange: () => {},
   onSubmitError: () => {},
-  createOpId: createRandomOpId,
+  createOpId: randomId,
 } satisfies Required<Pick<OtClientOptions, 'onChange' | 'onSubmitError' | 'createOpId'>>;
 
 /** Merges defaults and rejects an impossible starting state. */

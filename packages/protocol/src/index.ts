@@ -49,4 +49,5 @@ export {
   setPresenceInputSchema,
   subscribeInputSchema,
 } from './procedures.ts';
+export { randomId } from './randomId.ts';
 export { transformer } from './transformer.ts';

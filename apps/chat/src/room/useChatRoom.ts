@@ -1,10 +1,9 @@
 import { errorMessage, type Session } from '@switchboard/demo-ui';
-import type { ChannelEvent } from '@switchboard/protocol';
+import { type ChannelEvent, randomId } from '@switchboard/protocol';
 import { chatChannel } from '@switchboard/protocol/demo';
 import { useChannel, usePublish, useSwitchboard } from '@switchboard/react';
 import { useCallback, useReducer } from 'react';
 import { emptyMessageLog, messageLogReducer } from './messageLog.ts';
-import { newCorrelationId } from './newCorrelationId.ts';
 import { useTyping } from './useTyping.ts';
 
 /** Stored messages replayed when entering a room. */
@@ -76,7 +75,8 @@ export function useChatRoom(room: string, session: Session) {
 
   const send = useCallback(
     (text: string) => {
-      const correlationId = newCorrelationId();
+      // Chosen here, not left to publish: the echo can arrive before publish resolves, and Retry reuses it.
+      const correlationId = randomId();
       dispatch({
         type: 'sendStarted',
         correlationId,
