@@ -26,6 +26,8 @@ export interface ChannelDefinition<
   readonly family: TFamily;
   readonly events: TEvents;
   readonly access: ChannelAccess;
+  /** Whether the server tracks who is subscribed (see `defineChannel`'s `presence` option). */
+  readonly presence: boolean;
   /** The full channel name for a key: `chat` + `room-1` → `chat:room-1`. Throws on an invalid name. */
   name(key: string): `${TFamily}:${string}`;
 }
@@ -54,6 +56,7 @@ export type ChannelEvent<TDef extends ChannelDefinition> = {
  * @example
  * export const chatChannel = defineChannel({
  *   family: 'chat',
+ *   presence: true,
  *   events: {
  *     message: { schema: z.object({ text: z.string().min(1).max(2000) }) },
  *     typing: { schema: z.object({ typing: z.boolean() }), ephemeral: true },
@@ -64,6 +67,13 @@ export function defineChannel<const TFamily extends string, const TEvents extend
   family: TFamily;
   events: TEvents;
   access?: ChannelAccess;
+  /**
+   * Track who is subscribed: members, join/leave/metadata changes as `$presence` events, `channel.presence`
+   * and `channel.setPresence`. Every join and leave is one event to every member, so it is opt-in: a channel
+   * with thousands of subscribers that nobody lists (a ticker, a broadcast) should leave it off.
+   * @default false
+   */
+  presence?: boolean;
 }): ChannelDefinition<TFamily, TEvents> {
   if (!/^[a-z][a-z0-9_-]{0,31}$/.test(definition.family)) {
     throw new TypeError(`defineChannel: family "${definition.family}" must match /^[a-z][a-z0-9_-]{0,31}$/`);
@@ -72,6 +82,7 @@ export function defineChannel<const TFamily extends string, const TEvents extend
     family: definition.family,
     events: definition.events,
     access: definition.access ?? 'public',
+    presence: definition.presence ?? false,
     name(key) {
       const name = `${definition.family}:${key}` as const;
       channelNameSchema.parse(name);

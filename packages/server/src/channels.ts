@@ -1,4 +1,6 @@
 import {
+  type ChannelCatalog,
+  type ChannelDefinition,
   type Envelope,
   ErrorCode,
   isSwitchboardError,
@@ -40,7 +42,7 @@ export function createChannelService(deps: {
   presence: Presence;
   registry: Registry;
   metrics: Metrics;
-  catalog: import('@switchboard/protocol').ChannelCatalog;
+  catalog: ChannelCatalog;
 }): ChannelService {
   const { access, broker, presence, registry, metrics } = deps;
 
@@ -66,11 +68,7 @@ export function createChannelService(deps: {
     }
   }
 
-  function parsePayload(
-    definition: import('@switchboard/protocol').ChannelDefinition,
-    type: string,
-    payload: unknown,
-  ) {
+  function parsePayload(definition: ChannelDefinition, type: string, payload: unknown) {
     const parsed = definition.events[type]!.schema.safeParse(payload);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
@@ -85,12 +83,13 @@ export function createChannelService(deps: {
 
   return {
     async subscribe(caller, input) {
-      await access.assertCanSubscribe(caller.user, input.channel);
+      const definition = await access.assertCanSubscribe(caller.user, input.channel);
       return new ChannelStream(
         input.channel,
         caller.connectionId,
         input.lastEventId ?? undefined,
         input.replay ?? 0,
+        definition.presence,
       );
     },
 
@@ -122,11 +121,12 @@ export function createChannelService(deps: {
     },
 
     async presence(caller, channel) {
-      await access.assertCanSubscribe(caller.user, channel);
+      assertPresence(await access.assertCanSubscribe(caller.user, channel), channel);
       return presence.list(channel);
     },
 
     async setPresence(caller, input) {
+      assertPresence(await access.assertCanSubscribe(caller.user, input.channel), input.channel);
       const connection = registry.get(caller.connectionId);
       if (!connection?.channels.has(input.channel)) {
         throw badRequest(
@@ -139,4 +139,13 @@ export function createChannelService(deps: {
       await presence.update(connection, input.channel, input.meta);
     },
   };
+}
+
+function assertPresence(definition: ChannelDefinition, channel: string): void {
+  if (!definition.presence) {
+    throw badRequest(
+      ErrorCode.BAD_REQUEST,
+      `${channel}: the ${definition.family} family does not track presence`,
+    );
+  }
 }

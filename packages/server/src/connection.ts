@@ -137,7 +137,7 @@ export function handleConnection(socket: WebSocket, user: AuthUser, deps: Connec
     connection.channels.set(channel, (connection.channels.get(channel) ?? 0) + 1);
   }
 
-  function leaveChannel(channel: string) {
+  function leaveChannel(channel: string, withPresence: boolean) {
     const count = connection.channels.get(channel) ?? 0;
     if (count > 1) {
       connection.channels.set(channel, count - 1);
@@ -145,6 +145,7 @@ export function handleConnection(socket: WebSocket, user: AuthUser, deps: Connec
     }
     connection.channels.delete(channel);
     connection.presenceMeta.delete(channel);
+    if (!withPresence) return;
     deps.presence
       .leave(connection.id, channel)
       .catch((err) => log.warn({ err, channel }, 'presence leave failed'));
@@ -213,7 +214,7 @@ export function handleConnection(socket: WebSocket, user: AuthUser, deps: Connec
       });
       if (abort.signal.aborted) return;
       if (isChannelStream(result)) {
-        const { channel } = result;
+        const { channel, presence } = result;
         // Counted synchronously, before any await, so a batch of subscribes cannot overshoot the limit.
         if (
           !connection.channels.has(channel) &&
@@ -229,24 +230,24 @@ export function handleConnection(socket: WebSocket, user: AuthUser, deps: Connec
         try {
           detach = await deps.fanout.attach(result, connection, id);
         } catch (error) {
-          leaveChannel(channel);
+          leaveChannel(channel, presence);
           throw error;
         }
         if (abort.signal.aborted || closed) {
           detach();
-          leaveChannel(channel);
+          leaveChannel(channel, presence);
           return;
         }
         // Started once attached: everything published after `onStarted` reaches this subscriber.
         respond({ id, result: { type: 'started' } });
-        if (connection.channels.get(channel) === 1) {
+        if (presence && connection.channels.get(channel) === 1) {
           deps.presence
             .join(connection, channel)
             .catch((err) => log.warn({ err, channel }, 'presence join failed'));
         }
         subscriptions.set(id, () => {
           detach();
-          leaveChannel(channel);
+          leaveChannel(channel, presence);
         });
         return;
       }

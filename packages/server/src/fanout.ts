@@ -26,6 +26,8 @@ export class ChannelStream implements AsyncIterable<TrackedEnvelope<Envelope>> {
     readonly lastEventId: string | undefined,
     /** On a fresh subscribe, replay this many stored events first. */
     readonly replay: number,
+    /** Whether the channel's family tracks presence (joins and leaves are announced). */
+    readonly presence: boolean,
   ) {}
 
   [Symbol.asyncIterator](): AsyncIterator<TrackedEnvelope<Envelope>> {

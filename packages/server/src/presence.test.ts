@@ -137,3 +137,25 @@ describe('presence metadata', () => {
     expect(members[0]?.meta).toEqual({ typing: true });
   });
 });
+
+describe('presence is opt-in per channel family', () => {
+  it('announces nothing and answers BAD_REQUEST on a family without presence', async () => {
+    const fixture = track(await startTestServer(), (f) => f.close());
+    const alice = track(connectTrpc(fixture.wsUrl, await fixture.sign('alice')), (c) => c.close());
+    const events: Envelope[] = [];
+    alice.trpc.channel.subscribe.subscribe(
+      { channel: 'user:alice' },
+      { onData: (item) => events.push(item.data) },
+    );
+    await until(() => events.some((e) => e.type === '$live'));
+    await fixture.server.sendToUser('alice', 'notice', { text: 'hi' });
+    await until(() => events.some((e) => e.type === 'notice'));
+    expect(presenceChanges(events)).toEqual([]);
+    const query = await alice.trpc.channel.presence.query({ channel: 'user:alice' }).catch((e) => e);
+    expect(query.data).toMatchObject({ code: 'BAD_REQUEST' });
+    const update = await alice.trpc.channel.setPresence
+      .mutate({ channel: 'user:alice', meta: {} })
+      .catch((e) => e);
+    expect(update.data).toMatchObject({ code: 'BAD_REQUEST' });
+  });
+});

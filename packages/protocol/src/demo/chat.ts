@@ -7,6 +7,7 @@ export const MAX_CHAT_MESSAGE_LENGTH = 2000;
 /** `chat:<room>`: messages are stored (history, resume); typing indicators are ephemeral. */
 export const chatChannel = defineChannel({
   family: 'chat',
+  presence: true,
   events: {
     message: { schema: z.object({ text: z.string().trim().min(1).max(MAX_CHAT_MESSAGE_LENGTH) }) },
     typing: { schema: z.object({ typing: z.boolean() }), ephemeral: true },

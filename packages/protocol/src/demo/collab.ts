@@ -71,6 +71,7 @@ export type CommittedOp = z.infer<typeof committedOpSchema>;
 /** `collab:<docId>` carries cursors and selections as ephemeral events, and presence. */
 export const collabChannel = defineChannel({
   family: 'collab',
+  presence: true,
   events: {
     cursor: {
       schema: z.object({

@@ -17,6 +17,7 @@ export const TEST_SECRET = 'test-secret-0123456789abcdef0123456789';
 
 export const chat = defineChannel({
   family: 'chat',
+  presence: true,
   events: {
     message: { schema: z.object({ text: z.string().min(1).max(2000) }) },
     typing: { schema: z.object({ typing: z.boolean() }), ephemeral: true },
