@@ -15,7 +15,7 @@ import type { WebSocket } from 'ws';
 import type { AuthUser } from './auth.ts';
 import { closeWithError, connectionErrors, toTRPCError } from './errors.ts';
 import { type Fanout, isChannelStream } from './fanout.ts';
-import { writeTextFrame } from './frameWriter.ts';
+import { writeFrame } from './frameWriter.ts';
 import { createTokenBucket } from './limits.ts';
 import type { ServerStats } from './metrics.ts';
 import type { ResolvedServerOptions } from './options.ts';
@@ -66,9 +66,9 @@ export function handleConnection(socket: WebSocket, user: AuthUser, deps: Connec
       stats.messagesSent++;
       return true;
     },
-    sendParts(head, body) {
+    sendFrame(frame) {
       if (!writable()) return false;
-      writeTextFrame(socket, head, body);
+      writeFrame(socket, frame);
       stats.messagesSent++;
       return true;
     },

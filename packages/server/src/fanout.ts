@@ -9,6 +9,7 @@ import {
 import type { TrackedEnvelope } from '@trpc/server';
 import type { Broker, BrokerEvent } from './broker/broker.ts';
 import { eventFrameTail, subscriptionFramePrefix } from './frames.ts';
+import { encodeTextFrame } from './frameWriter.ts';
 import type { ServerStats } from './metrics.ts';
 import type { Connection } from './registry.ts';
 
@@ -38,8 +39,6 @@ export class ChannelStream implements AsyncIterable<TrackedEnvelope<Envelope>> {
 export function isChannelStream(value: unknown): value is ChannelStream {
   return value instanceof ChannelStream;
 }
-
-const EMPTY = Buffer.alloc(0);
 
 /** One subscription of one connection to one channel. */
 interface Subscriber {
@@ -84,9 +83,11 @@ export function createFanout(broker: Broker, stats: ServerStats): Fanout {
     // A stored event from another epoch means the stream was recreated (e.g. Redis restarted without
     // persistence): whatever a subscriber was positioned on is gone, so it is told before going on.
     const epochPrefix = event.id === undefined ? undefined : event.id.slice(0, event.id.indexOf(':') + 1);
-    // Live subscribers of a channel almost always share one position, so one tail serves them all.
-    let tail: Buffer = EMPTY;
-    let tailPosition: string | undefined | null = null;
+    // Live subscribers of a channel almost always share one position, and most share a subscription id
+    // (`@trpc/client` numbers per connection), so a handful of encoded frames serve them all.
+    let tail: Buffer | undefined;
+    let tailPosition: string | undefined;
+    const frames = new Map<Buffer, Buffer>();
     for (const subscriber of entry.subscribers) {
       if (subscriber.buffer) {
         subscriber.buffer.push(event);
@@ -101,17 +102,21 @@ export function createFanout(broker: Broker, stats: ServerStats): Fanout {
         subscriber.position !== undefined &&
         !subscriber.position.startsWith(epochPrefix)
       ) {
-        subscriber.connection.sendParts(
-          subscriber.prefix,
-          eventFrameTail(gapEvent(event.channel, 'epoch-changed', subscriber.position), undefined),
-        );
+        const gap = gapEvent(event.channel, 'epoch-changed', subscriber.position);
+        subscriber.connection.sendFrame(encodeTextFrame(subscriber.prefix, eventFrameTail(gap, undefined)));
       }
       if (event.id !== undefined) subscriber.position = event.id;
-      if (tailPosition !== subscriber.position) {
+      if (tail === undefined || tailPosition !== subscriber.position) {
         tailPosition = subscriber.position;
         tail = eventFrameTail(event, tailPosition);
+        frames.clear();
       }
-      subscriber.connection.sendParts(subscriber.prefix, tail);
+      let frame = frames.get(subscriber.prefix);
+      if (!frame) {
+        frame = encodeTextFrame(subscriber.prefix, tail);
+        frames.set(subscriber.prefix, frame);
+      }
+      subscriber.connection.sendFrame(frame);
     }
   }
 
@@ -166,7 +171,9 @@ export function createFanout(broker: Broker, stats: ServerStats): Fanout {
       const send = (event: BrokerEvent) => {
         if (event.id !== undefined) subscriber.position = event.id;
         if (!subscriber.detached)
-          connection.sendParts(subscriber.prefix, eventFrameTail(event, subscriber.position));
+          connection.sendFrame(
+            encodeTextFrame(subscriber.prefix, eventFrameTail(event, subscriber.position)),
+          );
       };
       try {
         await entry.ready;

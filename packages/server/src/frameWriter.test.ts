@@ -1,9 +1,9 @@
 import { once } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
-import { writeTextFrame } from './frameWriter.ts';
+import { encodeTextFrame, writeFrame } from './frameWriter.ts';
 
-describe('writeTextFrame', () => {
+describe('encodeTextFrame + writeFrame', () => {
   it.each([0, 100, 125, 126, 1000, 65_535, 65_536, 200_000])(
     'frames a %i-byte body that ws clients decode intact',
     async (size) => {
@@ -15,7 +15,10 @@ describe('writeTextFrame', () => {
       const [socket] = (await serverSide) as [WebSocket];
       const body = Buffer.from(`"${'é'.repeat(Math.floor(size / 2))}"`);
       const received = once(client, 'message');
-      writeTextFrame(socket, Buffer.from('{"id":1,"x":'), Buffer.concat([body, Buffer.from('}')]));
+      writeFrame(
+        socket,
+        encodeTextFrame(Buffer.from('{"id":1,"x":'), Buffer.concat([body, Buffer.from('}')])),
+      );
       const [data, isBinary] = (await received) as [Buffer, boolean];
       expect(isBinary).toBe(false);
       expect(JSON.parse(data.toString())).toEqual({ id: 1, x: JSON.parse(body.toString()) });

@@ -27,8 +27,20 @@ function eventFrameTailText(event: BrokerEvent, position: string | undefined): s
   return `,"result":{"type":"data","id":${id},"data":{"json":{"id":${id},"data":${envelope}}}}}`;
 }
 
+/** Interned prefixes of the usual small numeric subscription ids, so subscribers can be grouped by identity. */
+const prefixes = new Map<string | number, Buffer>();
+const MAX_INTERNED_PREFIXES = 10_000;
+
+/**
+ * The per-subscription head of a frame. `@trpc/client` numbers subscriptions per connection, so most
+ * subscribers of a channel share an id (often 1) and therefore one interned prefix — and one encoded frame.
+ */
 export function subscriptionFramePrefix(subscriptionId: string | number): Buffer {
-  return Buffer.from(`{"id":${JSON.stringify(subscriptionId)}`);
+  let prefix = prefixes.get(subscriptionId);
+  if (prefix) return prefix;
+  prefix = Buffer.from(`{"id":${JSON.stringify(subscriptionId)}`);
+  if (prefixes.size < MAX_INTERNED_PREFIXES) prefixes.set(subscriptionId, prefix);
+  return prefix;
 }
 
 /** The notification that makes `@trpc/client` reconnect (sent on graceful shutdown). */

@@ -15,7 +15,7 @@ function entry(id: string, userId: string, socket: Connection['socket']): Connec
     channels: new Map(),
     presenceMeta: new Map(),
     send: () => true,
-    sendParts: () => true,
+    sendFrame: () => true,
     tokenRefreshed: () => {},
     dispose: () => {},
   };

@@ -16,8 +16,8 @@ export interface Connection {
   readonly presenceMeta: Map<string, PresenceMeta>;
   /** Sends a ready-made frame; returns false (and closes with 1013) when the client is a slow consumer. */
   send(frame: string): boolean;
-  /** Sends one frame made of a per-subscriber head and a body shared with other sockets (fan-out path). */
-  sendParts(head: Buffer, body: Buffer): boolean;
+  /** Sends a complete WebSocket frame from `encodeTextFrame`, shared with other sockets (fan-out path). */
+  sendFrame(frame: Buffer): boolean;
   /** Re-arms the expiry timer after an in-band token refresh changed `user.expiresAt`. */
   tokenRefreshed(): void;
   /** Releases everything the connection holds (subscriptions, presence, registry entry). Idempotent. */
