@@ -14,7 +14,7 @@ import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
 import type { AuthUser } from './auth.ts';
 import { closeWithError, connectionErrors, toTRPCError } from './errors.ts';
-import { type Fanout, isChannelStream } from './fanout.ts';
+import { type ChannelStream, type Fanout, isChannelStream } from './fanout.ts';
 import { writeFrame } from './frameWriter.ts';
 import { createTokenBucket } from './limits.ts';
 import type { ServerStats } from './metrics.ts';
@@ -36,9 +36,6 @@ export interface ConnectionDeps {
   onClosed(connection: Connection, code: number, reason: string): void;
 }
 
-/** Longest timer Node accepts; later expiries are re-armed when it fires. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
-
 /**
  * Serves one authenticated WebSocket: speaks tRPC's wire protocol (so `@trpc/client`'s wsLink works
  * unchanged), enforces the per-connection limits, and routes `channel.subscribe` to the fan-out table.
@@ -49,7 +46,6 @@ export function handleConnection(socket: WebSocket, user: AuthUser, deps: Connec
   const rate = createTokenBucket(options.rateLimitPerSecond, options.rateLimitBurst);
   /** Active subscriptions by request id: stopping one releases whatever it holds. */
   const subscriptions = new Map<string | number, () => void>();
-  let expiryTimer: NodeJS.Timeout | undefined;
   let closed = false;
 
   const connection: Connection = {
@@ -72,7 +68,6 @@ export function handleConnection(socket: WebSocket, user: AuthUser, deps: Connec
       stats.messagesSent++;
       return true;
     },
-    tokenRefreshed: () => armExpiry(),
     dispose: () => cleanup(CloseCode.GOING_AWAY, 'stale registry entry'),
   };
   /** Every frame to a client passes here, so the slow-consumer check lives in one place. */
@@ -85,10 +80,13 @@ export function handleConnection(socket: WebSocket, user: AuthUser, deps: Connec
     return true;
   }
 
-  const log = logger.child({ connectionId: connection.id, userId: user.userId });
+  // Created on first use: most connections never log, and a pino child costs memory per connection.
+  let childLogger: Logger | undefined;
+  const log = () =>
+    (childLogger ??= logger.child({ connectionId: connection.id, userId: connection.user.userId }));
 
   function fail(error: SwitchboardError) {
-    log.warn({ code: error.closeCode, reason: error.message }, 'policy violation: closing connection');
+    log().warn({ code: error.closeCode, reason: error.message }, 'policy violation: closing connection');
     closeWithError(socket, error);
   }
 
@@ -99,7 +97,7 @@ export function handleConnection(socket: WebSocket, user: AuthUser, deps: Connec
   function respondError(message: RequestMessage, cause: unknown, ctx?: SwitchboardContext) {
     const error = getTRPCErrorFromUnknown(cause);
     if (error.code === 'INTERNAL_SERVER_ERROR')
-      log.error({ err: error.cause ?? error, path: message.params.path }, 'procedure failed');
+      log().error({ err: error.cause ?? error, path: message.params.path }, 'procedure failed');
     respond({
       id: message.id,
       error: getErrorShape({
@@ -117,22 +115,6 @@ export function handleConnection(socket: WebSocket, user: AuthUser, deps: Connec
     return { user: connection.user, connectionId: connection.id, switchboard: deps.services };
   }
 
-  function armExpiry() {
-    clearTimeout(expiryTimer);
-    const expiresAt = connection.user.expiresAt;
-    if (expiresAt === undefined) return;
-    const delay = expiresAt - Date.now();
-    expiryTimer = setTimeout(
-      () => {
-        if (connection.user.expiresAt !== undefined && connection.user.expiresAt <= Date.now()) {
-          fail(connectionErrors.tokenExpired());
-        } else armExpiry();
-      },
-      Math.max(0, Math.min(delay, MAX_TIMER_MS)),
-    );
-    expiryTimer.unref();
-  }
-
   function enterChannel(channel: string) {
     connection.channels.set(channel, (connection.channels.get(channel) ?? 0) + 1);
   }
@@ -148,7 +130,46 @@ export function handleConnection(socket: WebSocket, user: AuthUser, deps: Connec
     if (!withPresence) return;
     deps.presence
       .leave(connection.id, channel)
-      .catch((err) => log.warn({ err, channel }, 'presence leave failed'));
+      .catch((err) => log().warn({ err, channel }, 'presence leave failed'));
+  }
+
+  /**
+   * Attaches a `channel.subscribe` to the fan-out table. Its own function so that the stop closure it leaves
+   * in `subscriptions` keeps only what it needs, not the request that created it.
+   */
+  async function attachChannel(id: string | number, stream: ChannelStream, signal: AbortSignal) {
+    const { channel, presence } = stream;
+    // Counted synchronously, before any await, so a batch of subscribes cannot overshoot the limit.
+    if (!connection.channels.has(channel) && connection.channels.size >= options.maxChannelsPerConnection) {
+      throw new SwitchboardError(
+        ErrorCode.TOO_MANY_CHANNELS,
+        `at most ${options.maxChannelsPerConnection} channels per connection`,
+      );
+    }
+    enterChannel(channel);
+    let detach: () => void;
+    try {
+      detach = await deps.fanout.attach(stream, connection, id);
+    } catch (error) {
+      leaveChannel(channel, presence);
+      throw error;
+    }
+    if (signal.aborted || closed) {
+      detach();
+      leaveChannel(channel, presence);
+      return;
+    }
+    // Started once attached: everything published after `onStarted` reaches this subscriber.
+    respond({ id, result: { type: 'started' } });
+    if (presence && connection.channels.get(channel) === 1) {
+      deps.presence
+        .join(connection, channel)
+        .catch((err) => log().warn({ err, channel }, 'presence join failed'));
+    }
+    subscriptions.set(id, () => {
+      detach();
+      leaveChannel(channel, presence);
+    });
   }
 
   async function handleRequest(message: RequestMessage) {
@@ -214,41 +235,7 @@ export function handleConnection(socket: WebSocket, user: AuthUser, deps: Connec
       });
       if (abort.signal.aborted) return;
       if (isChannelStream(result)) {
-        const { channel, presence } = result;
-        // Counted synchronously, before any await, so a batch of subscribes cannot overshoot the limit.
-        if (
-          !connection.channels.has(channel) &&
-          connection.channels.size >= options.maxChannelsPerConnection
-        ) {
-          throw new SwitchboardError(
-            ErrorCode.TOO_MANY_CHANNELS,
-            `at most ${options.maxChannelsPerConnection} channels per connection`,
-          );
-        }
-        enterChannel(channel);
-        let detach: () => void;
-        try {
-          detach = await deps.fanout.attach(result, connection, id);
-        } catch (error) {
-          leaveChannel(channel, presence);
-          throw error;
-        }
-        if (abort.signal.aborted || closed) {
-          detach();
-          leaveChannel(channel, presence);
-          return;
-        }
-        // Started once attached: everything published after `onStarted` reaches this subscriber.
-        respond({ id, result: { type: 'started' } });
-        if (presence && connection.channels.get(channel) === 1) {
-          deps.presence
-            .join(connection, channel)
-            .catch((err) => log.warn({ err, channel }, 'presence join failed'));
-        }
-        subscriptions.set(id, () => {
-          detach();
-          leaveChannel(channel, presence);
-        });
+        await attachChannel(id, result, abort.signal);
         return;
       }
       respond({ id, result: { type: 'started' } });
@@ -333,7 +320,6 @@ export function handleConnection(socket: WebSocket, user: AuthUser, deps: Connec
   function cleanup(code: number, reason: string) {
     if (closed) return;
     closed = true;
-    clearTimeout(expiryTimer);
     for (const stop of subscriptions.values()) stop();
     subscriptions.clear();
     deps.onClosed(connection, code, reason);
@@ -348,9 +334,8 @@ export function handleConnection(socket: WebSocket, user: AuthUser, deps: Connec
   socket.on('error', (err) => {
     const code = (err as { code?: string }).code;
     if (code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH')
-      log.warn({ code: CloseCode.MESSAGE_TOO_BIG }, 'policy violation: message too big');
-    else log.warn({ err }, 'socket error');
+      log().warn({ code: CloseCode.MESSAGE_TOO_BIG }, 'policy violation: message too big');
+    else log().warn({ err }, 'socket error');
   });
-  armExpiry();
   return connection;
 }

@@ -55,6 +55,8 @@ export interface ServerOptions {
   heartbeatIntervalMs?: number;
   /** Terminate a connection that has not answered a ping within this time, in ms. @default 10000 */
   heartbeatTimeoutMs?: number;
+  /** How often connections are checked for an expired token (closed with 4501 unless refreshed), in ms. @default 1000 */
+  tokenExpiryCheckIntervalMs?: number;
   /** Interval of the sweep that removes registry entries whose socket is gone, in ms. @default 60000 */
   registrySweepIntervalMs?: number;
   /** Largest inbound frame, in bytes; larger frames close the connection with 1009. @default 65536 */
@@ -91,6 +93,7 @@ export const serverDefaults = {
   allowedOrigins: [] as readonly string[],
   heartbeatIntervalMs: 30_000,
   heartbeatTimeoutMs: 10_000,
+  tokenExpiryCheckIntervalMs: 1000,
   registrySweepIntervalMs: 60_000,
   maxPayloadBytes: 64 * 1024,
   rateLimitPerSecond: 50,
@@ -112,6 +115,7 @@ export type ResolvedServerOptions = Omit<ServerOptions, Defaulted | 'jwt'> &
 const positiveIntegers = [
   'heartbeatIntervalMs',
   'heartbeatTimeoutMs',
+  'tokenExpiryCheckIntervalMs',
   'registrySweepIntervalMs',
   'maxPayloadBytes',
   'rateLimitPerSecond',

@@ -16,7 +16,6 @@ function entry(id: string, userId: string, socket: Connection['socket']): Connec
     presenceMeta: new Map(),
     send: () => true,
     sendFrame: () => true,
-    tokenRefreshed: () => {},
     dispose: () => {},
   };
 }

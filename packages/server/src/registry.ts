@@ -18,8 +18,6 @@ export interface Connection {
   send(frame: string): boolean;
   /** Sends a complete WebSocket frame from `encodeTextFrame`, shared with other sockets (fan-out path). */
   sendFrame(frame: Buffer): boolean;
-  /** Re-arms the expiry timer after an in-band token refresh changed `user.expiresAt`. */
-  tokenRefreshed(): void;
   /** Releases everything the connection holds (subscriptions, presence, registry entry). Idempotent. */
   dispose(): void;
 }

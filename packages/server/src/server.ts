@@ -15,6 +15,7 @@ import { createMemoryBroker } from './broker/memory.ts';
 import { createChannelAccess } from './channelAccess.ts';
 import { type ChannelService, createChannelService } from './channels.ts';
 import { handleConnection } from './connection.ts';
+import { startExpirySweep } from './expiry.ts';
 import { createFanout } from './fanout.ts';
 import { startHeartbeat } from './heartbeat.ts';
 import { createDefaultLogger, redactUrl } from './logger.ts';
@@ -94,8 +95,8 @@ export function createSwitchboardServer(serverOptions: ServerOptions): Switchboa
       if (user.userId !== connection.user.userId) {
         throw new SwitchboardError(ErrorCode.FORBIDDEN, 'a refreshed token must be for the same user');
       }
+      // The expiry sweep reads the new expiry from here.
       connection.user = user;
-      connection.tokenRefreshed();
       return user;
     },
   };
@@ -171,6 +172,7 @@ export function createSwitchboardServer(serverOptions: ServerOptions): Switchboa
         'heartbeat timeout: terminating',
       ),
   });
+  const expiry = startExpirySweep(registry, options.tokenExpiryCheckIntervalMs, logger);
   const sweep = setInterval(() => {
     for (const stale of registry.sweep()) stale.dispose();
     stats.connections = registry.size;
@@ -208,6 +210,7 @@ export function createSwitchboardServer(serverOptions: ServerOptions): Switchboa
       closing ??= (async () => {
         accepting = false;
         heartbeat.stop();
+        expiry.stop();
         clearInterval(sweep);
         await drainConnections(registry, options.drainTimeoutMs, logger);
         await new Promise<void>((resolve) => httpServer.close(() => resolve()));
