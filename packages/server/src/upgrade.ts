@@ -61,7 +61,9 @@ export function createUpgradeHandler(deps: UpgradeDeps) {
   }
 
   return async (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    socket.on('error', () => socket.destroy());
+    // Until ws takes the socket over: an error during the checks must not crash the process.
+    const destroyOnError = () => socket.destroy();
+    socket.on('error', destroyOnError);
     const pathname = (req.url ?? '/').split('?', 1)[0];
     if (pathname !== options.path) return refuse(socket, 404, 'no WebSocket endpoint here', req);
     if (!deps.isAccepting()) return refuse(socket, UpgradeStatus.AT_CAPACITY, 'server is shutting down', req);
@@ -86,6 +88,9 @@ export function createUpgradeHandler(deps: UpgradeDeps) {
     }
     if (!user) return refuse(socket, UpgradeStatus.UNAUTHORIZED, 'missing or invalid credentials', req);
     if (socket.destroyed) return;
+    // Removed before the switch: a listener left on the socket would keep this request (and its URL with
+    // the token) alive for as long as the connection lasts.
+    socket.off('error', destroyOnError);
     const authenticated = user;
     deps.wss.handleUpgrade(req, socket, head, (ws) => deps.onConnection(ws, req, authenticated));
   };
