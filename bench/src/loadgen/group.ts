@@ -218,10 +218,11 @@ export class Group {
       if (this.delivered === this.target) this.onTarget?.();
       return;
     }
-    this.handshake(client, data.toString());
+    this.handshake(client, data);
   }
 
-  private handshake(client: Client, text: string): void {
+  private handshake(client: Client, data: Buffer): void {
+    const text = data.toString();
     const ws = client.ws!;
     switch (this.spec.kind) {
       case 'raw':
@@ -235,6 +236,8 @@ export class Group {
         return;
       case 'sb':
         if (text === trpcFrames.started(SUBSCRIPTION_ID)) this.becomeLive(client);
+        // The server answers a resume (history or `$gap`) before `started`.
+        else if (this.spec.storm && text.includes('"result":{"type":"data"')) this.followResume(client, data);
         else if (text.includes('"error"')) {
           client.lastError = text.slice(0, 300);
           ws.close();
@@ -252,7 +255,8 @@ export class Group {
     if (client.awaitingResume) {
       if (text.includes('"type":"$gap"')) this.gaps++;
       client.awaitingResume = false;
-      if (this.reconnect) this.markDone(client);
+      // Before `started`, becoming live marks it done.
+      if (this.reconnect && client.state === State.live) this.markDone(client);
     }
   }
 

@@ -83,7 +83,7 @@ export function startNode(
   };
 }
 
-/** Starts a process that runs nothing but a Node script outside tsx (redis-server etc. use `spawnTracked`). */
+/** Starts a non-Node helper (redis-server) that is killed with the rest on exit. */
 export function spawnTracked(command: string, args: string[]): ChildProcess {
   const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   live.add(child);

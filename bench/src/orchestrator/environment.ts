@@ -50,6 +50,22 @@ export function collectVersions(): Record<string, string> {
   };
 }
 
+/** The Switchboard server code measured: last commit touching packages/server, and whether it was edited since. */
+function serverRevision(): string {
+  const repo = join(benchDir, '..');
+  try {
+    const commit = execFileSync('git', ['-C', repo, 'log', '-1', '--format=%h %s', '--', 'packages/server'])
+      .toString()
+      .trim();
+    const dirty = execFileSync('git', ['-C', repo, 'status', '--porcelain', '--', 'packages/server'])
+      .toString()
+      .trim();
+    return `${commit}${dirty ? ' (plus uncommitted changes)' : ''}`;
+  } catch {
+    return 'unknown (not a git checkout)';
+  }
+}
+
 export function loadAverage(): string {
   return os
     .loadavg()
@@ -65,5 +81,6 @@ export function machine(): Record<string, unknown> {
     kernel: os.release(),
     openFilesHardLimit: execFileSync('bash', ['-c', 'ulimit -Hn']).toString().trim(),
     loadBefore: loadAverage(),
+    switchboardServer: serverRevision(),
   };
 }

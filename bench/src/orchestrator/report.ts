@@ -184,7 +184,7 @@ export function markdownReport(results: RunResults): string {
       '(with other work on the machine), so the load generator is part of every throughput figure: CPU time per ' +
       'delivery from /proc/<pid>/stat is the steadier comparison.',
     '',
-    `Versions: ${versions}.`,
+    `Versions: ${versions}. Switchboard server: ${env.switchboardServer}.`,
     '',
     ...(results.verification.length
       ? [

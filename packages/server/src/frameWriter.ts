@@ -1,8 +1,10 @@
+import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 
 /** The parts of `ws` internals this module relies on (the same ones Socket.IO's pre-encoded frames use). */
 interface WsInternals {
   _sender: { _state: number; sendFrame(list: Buffer[], cb?: () => void): void };
+  _socket: Socket;
 }
 
 /** `ws`'s Sender state when nothing is queued (no deflate or blob read in progress). */
@@ -39,10 +41,46 @@ export function encodeTextFrame(head: Buffer, body: Buffer): Buffer {
   return frame;
 }
 
+/** Sockets corked in this tick; all uncorked together on the next tick. */
+const corked = new Set<Socket>();
+let uncorkScheduled = false;
+/** A socket with this much corked is flushed at once, so a long history replay is not held back (and its
+ * buffered bytes do not look like a slow consumer). */
+const CORK_FLUSH_BYTES = 64 * 1024;
+
+function uncorkAll(): void {
+  uncorkScheduled = false;
+  for (const socket of corked) socket.uncork();
+  corked.clear();
+}
+
+/**
+ * Corks a socket until the next tick, so every frame one tick sends it (a burst of events, a history
+ * replay) leaves in one `writev` instead of one syscall per frame — what engine.io gets by queueing while
+ * a write is in flight. Latency is unchanged: the data leaves before any timer or I/O callback runs.
+ */
+function corkForThisTick(socket: Socket): void {
+  if (corked.has(socket)) {
+    if (socket.writableLength >= CORK_FLUSH_BYTES) {
+      socket.uncork();
+      corked.delete(socket);
+    }
+    return;
+  }
+  socket.cork();
+  corked.add(socket);
+  if (!uncorkScheduled) {
+    uncorkScheduled = true;
+    process.nextTick(uncorkAll);
+  }
+}
+
 /** Writes a frame from `encodeTextFrame`; falls back to `ws`'s `send` if its sender is busy with something else. */
 export function writeFrame(socket: WebSocket, frame: Buffer): void {
-  const sender = (socket as unknown as WsInternals)._sender;
+  const internals = socket as unknown as WsInternals;
+  const sender = internals._sender;
   if (sender._state === SENDER_IDLE) {
+    corkForThisTick(internals._socket);
     sender.sendFrame([frame]);
     return;
   }
