@@ -8,15 +8,26 @@ export interface TokenBucket {
 }
 
 export function createTokenBucket(perSecond: number, burst: number): TokenBucket {
-  let tokens = burst;
-  let last = Date.now();
-  return {
-    take(now = Date.now()) {
-      tokens = Math.min(burst, tokens + ((now - last) / 1000) * perSecond);
-      last = now;
-      if (tokens < 1) return false;
-      tokens -= 1;
-      return true;
-    },
-  };
+  return new LazyTokenBucket(perSecond, burst);
+}
+
+/** A class so its method is shared: every connection holds one bucket. */
+class LazyTokenBucket implements TokenBucket {
+  private tokens: number;
+  private last = Date.now();
+
+  constructor(
+    private readonly perSecond: number,
+    private readonly burst: number,
+  ) {
+    this.tokens = burst;
+  }
+
+  take(now = Date.now()): boolean {
+    this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.perSecond);
+    this.last = now;
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
 }
