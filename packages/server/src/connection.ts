@@ -326,7 +326,7 @@ class LiveConnection implements Connection {
     })();
   }
 
-  private handleFrame(data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean): void {
+  private handleFrame(data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean) {
     this.lastSeenAt = Date.now();
     this.deps.stats.messagesReceived++;
     if (!this.rate.take(this.lastSeenAt)) return this.fail(connectionErrors.rateLimited());
