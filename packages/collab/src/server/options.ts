@@ -24,7 +24,7 @@ export interface CollabServiceOptions {
   /**
    * Commits attempted per submit before it fails with BROKER_UNAVAILABLE. An attempt fails only when another
    * instance committed to the same document in between; submits within one instance are queued per document.
-   * @default 20
+   * @default 50
    */
   maxCommitAttempts?: number;
 }
@@ -35,7 +35,7 @@ const docStoreDefaults = {
 } satisfies Required<DocStoreOptions>;
 
 const collabServiceDefaults = {
-  maxCommitAttempts: 20,
+  maxCommitAttempts: 50,
 } satisfies Required<Omit<CollabServiceOptions, 'store'>>;
 
 export function resolveDocStoreOptions(options: DocStoreOptions = {}): Required<DocStoreOptions> {

@@ -7,6 +7,9 @@ import type { DocStore } from './docStore.ts';
 import { badRequest, fromStore } from './errors.ts';
 import { replayLog } from './replayLog.ts';
 
+/** Longest pause after a lost compare-and-append race, in ms. */
+const MAX_CONFLICT_BACKOFF_MS = 50;
+
 /** What `collab.submit` passes on: the wire input plus the authenticated user. */
 export interface SubmitInput {
   docId: string;
@@ -50,6 +53,9 @@ export async function submitOp(store: DocStore, input: SubmitInput, maxCommitAtt
     const result = await fromStore(store.commit(docId, committed, textAfter));
     if (result.status !== 'conflict') return { version: result.version };
 
+    // Another instance won the race: back off a little (full jitter) so two busy instances do not keep
+    // colliding, then transform against what it committed and try again.
+    await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(MAX_CONFLICT_BACKOFF_MS, 2 ** attempt)));
     const range = await fromStore(store.readOps(docId, head));
     if (range.baseVersion > head) break;
     op = transformAgainst(op, range.ops, head);
