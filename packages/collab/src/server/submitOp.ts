@@ -55,7 +55,9 @@ export async function submitOp(store: DocStore, input: SubmitInput, maxCommitAtt
 
     // Another instance won the race: back off a little (full jitter) so two busy instances do not keep
     // colliding, then transform against what it committed and try again.
-    await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(MAX_CONFLICT_BACKOFF_MS, 2 ** attempt)));
+    await new Promise((resolve) =>
+      setTimeout(resolve, Math.random() * Math.min(MAX_CONFLICT_BACKOFF_MS, 2 ** attempt)),
+    );
     const range = await fromStore(store.readOps(docId, head));
     if (range.baseVersion > head) break;
     op = transformAgainst(op, range.ops, head);
