@@ -71,6 +71,8 @@ test('the dashboard marks its figures stale when updates stop while connected, a
   const { page, network } = await newUser('ops', 'dashboard');
   const status = page.getByTestId('dashboard-status');
   await expect(status).toHaveAttribute('data-state', 'live');
+  // A sample must have arrived first (right after a server start the snapshot can be empty).
+  await expect(page.getByTestId('total-connections')).toHaveText(/\d/);
 
   // The server keeps sending deltas; they stop reaching the page, while pongs and the socket stay up.
   const resumeDeltas = network.dropServerFrames('"kind":"delta"');
