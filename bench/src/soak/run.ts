@@ -130,6 +130,15 @@ const spread = (values: number[]) =>
   values.length ? (Math.max(...values) - Math.min(...values)) / Math.min(...values) : Number.NaN;
 const rssSpread = spread(settled.map((s) => s.rssMb));
 const heapSpread = spread(settled.map((s) => s.heapMb));
+// Heap used swings with V8's lazy major GCs, so the trend is read from its floor: the lowest sample of
+// each 30-second window after warm-up. A leak shows as a rising floor.
+const FLOOR_WINDOW_S = 30;
+const floors: number[] = [];
+for (const sample of settled) {
+  const window = Math.floor(sample.t / FLOOR_WINDOW_S);
+  floors[window] = Math.min(floors[window] ?? Number.POSITIVE_INFINITY, sample.heapMb);
+}
+const heapFloors = floors.filter((value) => value !== undefined && Number.isFinite(value));
 // p99 of each 5-second interval after warm-up (the ramp to 10,000 connections is not steady state).
 const steady = interval.filter((r) => r.t >= durationS * 1000 * WARMUP_SHARE);
 const p99 = Math.max(0, ...steady.map((r) => r.p99));
@@ -149,6 +158,7 @@ const summary = {
   errorKinds: final?.errorKinds,
   rssAfterWarmupSpread: `${(rssSpread * 100).toFixed(1)}%`,
   heapAfterWarmupSpread: `${(heapSpread * 100).toFixed(1)}%`,
+  heapFloorsMb: heapFloors.map((value) => Number(value.toFixed(1))),
   samples,
 };
 const table = [
@@ -164,6 +174,7 @@ Server and load generator share the machine's 2 cores.
 - worst 5-second p99 publish→receive latency after warm-up: ${p99} ms (per interval: ${steady.map((r) => r.p99).join(', ')})
 - errors (lost, duplicated, gaps, unexpected closes, failed publishes): ${summary.errors}
 - after warm-up (${Math.round(WARMUP_SHARE * 100)}%): RSS spread ${summary.rssAfterWarmupSpread}, heap spread ${summary.heapAfterWarmupSpread} (target: within 10%)
+- heap floor per ${FLOOR_WINDOW_S} s window after warm-up (rises only with a leak; the spread above includes garbage awaiting V8's next major GC): ${summary.heapFloorsMb.join(' → ')} MiB
 
 ${table}
 `;
