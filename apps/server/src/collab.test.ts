@@ -2,11 +2,11 @@
  * Collaborative editing over real sockets: OT clients on the official @trpc/client against the demo server,
  * in one process (memory store) and across two instances on one Redis, including a crash mid-edit.
  */
-import { startRedisServer } from '@switchboard/server/testing';
+import { seededRandom, startRedisServer } from '@switchboard/server/testing';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { waitFor } from './__tests__/channelClient.ts';
-import { type CollabTestClient, openCollabClient, seededRandom } from './__tests__/collabClient.ts';
+import { type CollabTestClient, openCollabClient } from './__tests__/collabClient.ts';
 import { CLUSTER_SECRET, signToken, startServerProcess } from './__tests__/serverProcess.ts';
 import { readConfig } from './config.ts';
 import { startDemoServer } from './index.ts';

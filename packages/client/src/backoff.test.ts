@@ -1,20 +1,9 @@
+import { seededRandom } from '@switchboard/server/testing';
 import { describe, expect, it } from 'vitest';
 import { backoffCeilingMs, createBackoff, fullJitterDelayMs } from './backoff.ts';
 import { clientDefaults } from './options.ts';
 
 const defaults = clientDefaults.backoff;
-
-/** A deterministic PRNG (mulberry32), so the spread tests never flake. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Share of the largest 100 ms bucket among these times. */
 function largestBucketShare(timesMs: number[], bucketMs = 100): number {

@@ -1,7 +1,7 @@
 import { type Envelope, isSwitchboardError, type SwitchboardError } from '@switchboard/protocol';
 import { chatChannel, userChannel } from '@switchboard/protocol/demo';
+import { useCleanup } from '@switchboard/server/testing';
 import { describe, expect, it } from 'vitest';
-import { useCleanup } from './__tests__/cleanup.ts';
 import { testClient } from './__tests__/testClient.ts';
 import { signToken, startTestServer, until } from './__tests__/testServer.ts';
 import { collector } from './__tests__/waitFor.ts';

@@ -7,8 +7,8 @@ import {
 } from '@switchboard/protocol';
 import { chatChannel } from '@switchboard/protocol/demo';
 import { createMemoryBroker } from '@switchboard/server';
+import { useCleanup } from '@switchboard/server/testing';
 import { describe, expect, it } from 'vitest';
-import { useCleanup } from './__tests__/cleanup.ts';
 import { flakyBroker } from './__tests__/flakyBroker.ts';
 import { fastBackoff, testClient } from './__tests__/testClient.ts';
 import { signToken, startTestServer, type TestServer, until } from './__tests__/testServer.ts';

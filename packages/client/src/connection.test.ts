@@ -1,8 +1,8 @@
 import { CloseCode, type Envelope } from '@switchboard/protocol';
 import { chatChannel } from '@switchboard/protocol/demo';
+import { useCleanup } from '@switchboard/server/testing';
 import { describe, expect, it } from 'vitest';
 import { BrowserLikeWebSocket } from './__tests__/browserLikeWebSocket.ts';
-import { useCleanup } from './__tests__/cleanup.ts';
 import { devLogin, startDemoInProcess } from './__tests__/demoServer.ts';
 import { countingGetToken, testClient } from './__tests__/testClient.ts';
 import { signToken, startTestServer, type TestRouter } from './__tests__/testServer.ts';

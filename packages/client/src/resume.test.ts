@@ -1,7 +1,7 @@
 import type { Envelope, Gap } from '@switchboard/protocol';
 import { chatChannel } from '@switchboard/protocol/demo';
+import { useCleanup } from '@switchboard/server/testing';
 import { describe, expect, it } from 'vitest';
-import { useCleanup } from './__tests__/cleanup.ts';
 import { type DemoProcess, devLogin, startDemoProcess } from './__tests__/demoServer.ts';
 import { countingGetToken, testClient } from './__tests__/testClient.ts';
 import { collector, stateMatching } from './__tests__/waitFor.ts';

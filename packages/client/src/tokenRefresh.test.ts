@@ -1,6 +1,6 @@
 import { CloseCode } from '@switchboard/protocol';
+import { useCleanup } from '@switchboard/server/testing';
 import { describe, expect, it } from 'vitest';
-import { useCleanup } from './__tests__/cleanup.ts';
 import { countingGetToken, testClient } from './__tests__/testClient.ts';
 import { routerWithoutAuth, signToken, startTestServer, until } from './__tests__/testServer.ts';
 import { recordStates, stateMatching } from './__tests__/waitFor.ts';

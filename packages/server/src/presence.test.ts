@@ -27,16 +27,22 @@ function subscribeRaw(socket: WebSocket, channel: string) {
   );
 }
 
+/** Subscribes with the official client and waits for the subscriber's own join, so later changes are seen. */
+async function subscribeUntilJoined(
+  client: ReturnType<typeof connectTrpc>,
+  channel: string,
+): Promise<Envelope[]> {
+  const events: Envelope[] = [];
+  client.trpc.channel.subscribe.subscribe({ channel }, { onData: (item) => events.push(item.data) });
+  await until(() => presenceChanges(events).length === 1);
+  return events;
+}
+
 describe('presence', () => {
   it('tells members about joins and leaves, counting connections per user', async () => {
     const fixture = track(await startTestServer(), (f) => f.close());
     const alice = track(connectTrpc(fixture.wsUrl, await fixture.sign('alice')), (c) => c.close());
-    const events: Envelope[] = [];
-    alice.trpc.channel.subscribe.subscribe(
-      { channel: 'chat:room' },
-      { onData: (item) => events.push(item.data) },
-    );
-    await until(() => presenceChanges(events).length === 1);
+    const events = await subscribeUntilJoined(alice, 'chat:room');
 
     const bobToken = await fixture.sign('bob');
     const bobTabs = [await connectRaw(fixture.wsUrl, bobToken), await connectRaw(fixture.wsUrl, bobToken)];
@@ -64,12 +70,7 @@ describe('presence', () => {
   it('publishes metadata updates (e.g. typing) to members', async () => {
     const fixture = track(await startTestServer(), (f) => f.close());
     const alice = track(connectTrpc(fixture.wsUrl, await fixture.sign('alice')), (c) => c.close());
-    const events: Envelope[] = [];
-    alice.trpc.channel.subscribe.subscribe(
-      { channel: 'chat:room' },
-      { onData: (item) => events.push(item.data) },
-    );
-    await until(() => presenceChanges(events).length === 1);
+    const events = await subscribeUntilJoined(alice, 'chat:room');
     await alice.trpc.channel.setPresence.mutate({ channel: 'chat:room', meta: { typing: true } });
     await until(() => presenceChanges(events).some((c) => c.action === 'update'));
     const { members } = await alice.trpc.channel.presence.query({ channel: 'chat:room' });
@@ -85,12 +86,7 @@ describe('presence', () => {
       f.close(),
     );
     const alice = track(connectTrpc(fixture.wsUrl, await fixture.sign('alice')), (c) => c.close());
-    const events: Envelope[] = [];
-    alice.trpc.channel.subscribe.subscribe(
-      { channel: 'chat:room' },
-      { onData: (item) => events.push(item.data) },
-    );
-    await until(() => presenceChanges(events).length === 1);
+    const events = await subscribeUntilJoined(alice, 'chat:room');
     const ghost = await connectRaw(fixture.wsUrl, await fixture.sign('ghost'));
     subscribeRaw(ghost, 'chat:room');
     await until(() => presenceChanges(events).some((c) => c.userId === 'ghost'));
