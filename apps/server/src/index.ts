@@ -83,7 +83,7 @@ export async function startDemoServer(
   server = createSwitchboardServer({
     router,
     channels: demoChannels,
-    jwt: { secret: config.authSecret },
+    jwt,
     broker,
     logger,
     instanceId,

@@ -157,11 +157,13 @@ async function main() {
       void subscribers[Math.floor(Math.random() * subscribers.length)]!.reconnect();
   }, 1000);
 
-  const reportTimer = setInterval(() => {
+  /** Prints one report line (the latencies since the previous one) on stdout. */
+  const report = (final: boolean) => {
     const sorted = latencies.sort((a, b) => a - b);
     const p99 = sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))]! : 0;
     console.log(
       JSON.stringify({
+        ...(final ? { final: true } : {}),
         t: Date.now() - started,
         deliveries,
         published,
@@ -172,7 +174,8 @@ async function main() {
       }),
     );
     latencies = [];
-  }, config.reportEveryMs);
+  };
+  const reportTimer = setInterval(() => report(false), config.reportEveryMs);
 
   await new Promise((resolve) =>
     setTimeout(resolve, Math.max(0, config.durationMs - (Date.now() - started))),
@@ -182,19 +185,7 @@ async function main() {
   // Let the last deliveries arrive before the final report.
   await new Promise((resolve) => setTimeout(resolve, 2000));
   clearInterval(reportTimer);
-  const sorted = latencies.sort((a, b) => a - b);
-  console.log(
-    JSON.stringify({
-      final: true,
-      t: Date.now() - started,
-      deliveries,
-      published,
-      reconnects,
-      errors,
-      errorKinds: Object.fromEntries(errorKinds),
-      p99: sorted[Math.floor(sorted.length * 0.99)] ?? 0,
-    }),
-  );
+  report(true);
   for (const s of subscribers) {
     s.closing = true;
     s.socket?.terminate();

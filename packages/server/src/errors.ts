@@ -33,36 +33,22 @@ export function badRequest(code: ErrorCode, message: string): SwitchboardError {
   return new SwitchboardError(code, message);
 }
 
+/** An error that ends the connection with `closeCode`. */
+function closing(code: ErrorCode, reason: string, closeCode: CloseCode): SwitchboardError {
+  return new SwitchboardError(code, reason, { closeCode });
+}
+
 /** Errors that end a connection, created with their close code so closing happens in one place. */
 export const connectionErrors = {
   malformed: (detail?: string) =>
-    new SwitchboardError(ErrorCode.BAD_REQUEST, detail ?? CloseReason.MALFORMED_FRAME, {
-      closeCode: CloseCode.POLICY_VIOLATION,
-    }),
-  schema: () =>
-    new SwitchboardError(ErrorCode.BAD_REQUEST, CloseReason.SCHEMA_VIOLATION, {
-      closeCode: CloseCode.POLICY_VIOLATION,
-    }),
-  binary: () =>
-    new SwitchboardError(ErrorCode.BAD_REQUEST, CloseReason.BINARY_FRAME, {
-      closeCode: CloseCode.POLICY_VIOLATION,
-    }),
-  rateLimited: () =>
-    new SwitchboardError(ErrorCode.RATE_LIMITED, CloseReason.RATE_LIMITED, {
-      closeCode: CloseCode.POLICY_VIOLATION,
-    }),
+    closing(ErrorCode.BAD_REQUEST, detail ?? CloseReason.MALFORMED_FRAME, CloseCode.POLICY_VIOLATION),
+  schema: () => closing(ErrorCode.BAD_REQUEST, CloseReason.SCHEMA_VIOLATION, CloseCode.POLICY_VIOLATION),
+  binary: () => closing(ErrorCode.BAD_REQUEST, CloseReason.BINARY_FRAME, CloseCode.POLICY_VIOLATION),
+  rateLimited: () => closing(ErrorCode.RATE_LIMITED, CloseReason.RATE_LIMITED, CloseCode.POLICY_VIOLATION),
   tooManySubscriptions: () =>
-    new SwitchboardError(ErrorCode.RATE_LIMITED, CloseReason.TOO_MANY_SUBSCRIPTIONS, {
-      closeCode: CloseCode.POLICY_VIOLATION,
-    }),
-  slowConsumer: () =>
-    new SwitchboardError(ErrorCode.RATE_LIMITED, CloseReason.SLOW_CONSUMER, {
-      closeCode: CloseCode.TRY_AGAIN_LATER,
-    }),
-  tokenExpired: () =>
-    new SwitchboardError(ErrorCode.UNAUTHORIZED, CloseReason.TOKEN_EXPIRED, {
-      closeCode: CloseCode.TOKEN_EXPIRED,
-    }),
+    closing(ErrorCode.RATE_LIMITED, CloseReason.TOO_MANY_SUBSCRIPTIONS, CloseCode.POLICY_VIOLATION),
+  slowConsumer: () => closing(ErrorCode.RATE_LIMITED, CloseReason.SLOW_CONSUMER, CloseCode.TRY_AGAIN_LATER),
+  tokenExpired: () => closing(ErrorCode.UNAUTHORIZED, CloseReason.TOKEN_EXPIRED, CloseCode.TOKEN_EXPIRED),
 } as const;
 
 /**

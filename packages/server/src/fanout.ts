@@ -88,6 +88,8 @@ export function createFanout(broker: Broker, stats: ServerStats): Fanout {
     let tail: Buffer | undefined;
     let tailPosition: string | undefined;
     const frames = new Map<Buffer, Buffer>();
+    let checkedPosition: string | undefined | null = null;
+    let epochChanged = false;
     for (const subscriber of entry.subscribers) {
       if (subscriber.buffer) {
         subscriber.buffer.push(event);
@@ -97,11 +99,12 @@ export function createFanout(broker: Broker, stats: ServerStats): Fanout {
         if (broker.compareIds(event.id, subscriber.coveredThrough) <= 0) continue;
         subscriber.coveredThrough = undefined;
       }
-      if (
-        epochPrefix !== undefined &&
-        subscriber.position !== undefined &&
-        !subscriber.position.startsWith(epochPrefix)
-      ) {
+      // Checked once per distinct position (live subscribers share one), not once per subscriber.
+      if (epochPrefix !== undefined && subscriber.position !== checkedPosition) {
+        checkedPosition = subscriber.position;
+        epochChanged = checkedPosition !== undefined && !checkedPosition.startsWith(epochPrefix);
+      }
+      if (epochPrefix !== undefined && epochChanged) {
         const gap = gapEvent(event.channel, 'epoch-changed', subscriber.position);
         subscriber.connection.sendFrame(encodeTextFrame(subscriber.prefix, eventFrameTail(gap, undefined)));
       }

@@ -16,6 +16,22 @@ end
 `;
 
 /**
+ * The stream's epoch (KEYS[2]), created from `candidate` when missing; a stream left without its epoch
+ * (KEYS[1]) is dropped then, so ids of two epochs never mix.
+ */
+const EPOCH = `
+local function epoch_of(candidate)
+  local epoch = redis.call('GET', KEYS[2])
+  if not epoch then
+    epoch = candidate
+    redis.call('SET', KEYS[2], epoch)
+    redis.call('DEL', KEYS[1])
+  end
+  return epoch
+end
+`;
+
+/**
  * A user's live connections in a presence hash and the value of the one changed last
  * (whose name and meta the member shows).
  */
@@ -44,7 +60,7 @@ end
  * gap and `history()` can tell "trimmed" from "never issued". The pub/sub message is
  * `<epoch>\\n<id>\\n<prev>\\n<type>\\n<json>`; ephemeral events have the first three empty.
  */
-const PUBLISH = `${NOW_MS}
+const PUBLISH = `${NOW_MS}${EPOCH}
 local now = now_ms()
 if now > tonumber(ARGV[9]) then
   return redis.error_reply('SBDEADLINE publish reached Redis after its deadline')
@@ -53,12 +69,7 @@ if ARGV[5] == '0' then
   redis.call(ARGV[2], ARGV[1], '\\n\\n\\n' .. ARGV[3] .. '\\n' .. ARGV[4])
   return false
 end
-local epoch = redis.call('GET', KEYS[2])
-if not epoch then
-  epoch = ARGV[6]
-  redis.call('SET', KEYS[2], epoch)
-  redis.call('DEL', KEYS[1])
-end
+local epoch = epoch_of(ARGV[6])
 local prev = '0-0'
 local head = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
 if head[1] then prev = head[1][1] end
@@ -91,13 +102,8 @@ return { epoch, head[1] and head[1][1] or '' }
  * KEYS: stream, epoch. ARGV: epoch candidate. → { epoch, newest id or '0-0' }. Creates the epoch of a channel
  * that has none (as a publish would), so the position survives until the first event is stored.
  */
-const POSITION = `
-local epoch = redis.call('GET', KEYS[2])
-if not epoch then
-  epoch = ARGV[1]
-  redis.call('SET', KEYS[2], epoch)
-  redis.call('DEL', KEYS[1])
-end
+const POSITION = `${EPOCH}
+local epoch = epoch_of(ARGV[1])
 local head = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
 return { epoch, head[1] and head[1][1] or '0-0' }
 `;
