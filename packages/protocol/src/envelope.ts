@@ -4,6 +4,7 @@ import { ProtocolLimits } from './limits.ts';
 
 export const eventIdSchema = z.string().min(1).max(ProtocolLimits.maxEventIdLength);
 export const correlationIdSchema = z.string().min(1).max(ProtocolLimits.maxCorrelationIdLength);
+export const idempotencyKeySchema = z.string().min(1).max(ProtocolLimits.maxIdempotencyKeyLength);
 export const eventTypeSchema = z
   .string()
   .min(1)

@@ -27,6 +27,7 @@ export {
   eventIdSchema,
   eventTypeSchema,
   gapSchema,
+  idempotencyKeySchema,
   presenceChangeSchema,
   presenceMemberSchema,
   presenceMetaSchema,

@@ -13,6 +13,8 @@ export const ProtocolLimits = {
   maxEventIdLength: 64,
   /** Most stored events a subscription may ask to replay (`replay`), and the most resent after a recreated stream. */
   maxReplay: 1000,
+  /** Longest idempotency key of a publish, in characters. */
+  maxIdempotencyKeyLength: 128,
   /** Largest presence metadata object, in bytes of JSON. */
   maxPresenceMetaBytes: 1024,
 } as const;

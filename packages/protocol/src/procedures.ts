@@ -1,6 +1,12 @@
 import { z } from 'zod';
 import { channelNameSchema } from './channelName.ts';
-import { correlationIdSchema, eventIdSchema, eventTypeSchema, presenceMetaSchema } from './envelope.ts';
+import {
+  correlationIdSchema,
+  eventIdSchema,
+  eventTypeSchema,
+  idempotencyKeySchema,
+  presenceMetaSchema,
+} from './envelope.ts';
 import { ProtocolLimits } from './limits.ts';
 
 /**
@@ -21,6 +27,12 @@ export const publishInputSchema = z.object({
   type: eventTypeSchema,
   payload: z.unknown(),
   correlationId: correlationIdSchema.optional(),
+  /**
+   * Makes a retry safe: a publish resent with the same key (by the same user) within the idempotency window
+   * is answered with the original event id instead of being stored twice. The same key with a different
+   * channel, type or payload is refused with `IDEMPOTENCY_CONFLICT`. `@switchboard/client` always sets one.
+   */
+  idempotencyKey: idempotencyKeySchema.optional(),
 });
 export type PublishInput = z.infer<typeof publishInputSchema>;
 

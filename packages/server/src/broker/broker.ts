@@ -13,7 +13,7 @@ export interface Broker {
    * Resolves with the assigned event id (absent for ephemeral events); rejects with a `SwitchboardError`
    * of code `BROKER_UNAVAILABLE` when the event could not be stored and published: never drops silently.
    */
-  publish(channel: string, event: OutgoingEvent): Promise<{ id?: string }>;
+  publish(channel: string, event: OutgoingEvent): Promise<{ id?: string; duplicate?: boolean }>;
 
   /**
    * Starts live delivery of a channel's events to `listener`; resolves once delivery is active, so a
@@ -55,6 +55,14 @@ export interface OutgoingEvent {
   json: string;
   /** Ephemeral events are delivered live only: no id, never in history. */
   ephemeral: boolean;
+  /**
+   * Deduplicates a retried publish (stored events only). `key` is already scoped to its author by the caller
+   * (e.g. `<userId>:<client key>`); `fingerprint` identifies the request (channel, type, payload). Within the
+   * broker's idempotency window, a second publish with the same key and fingerprint stores nothing and
+   * resolves with the first one's id (`duplicate: true`); the same key with another fingerprint rejects
+   * with a `SwitchboardError` of code `IDEMPOTENCY_CONFLICT`. Holds across instances sharing the broker.
+   */
+  idempotency?: { key: string; fingerprint: string };
 }
 
 /** An event as delivered to subscribers. */
