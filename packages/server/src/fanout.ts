@@ -206,8 +206,12 @@ export function createFanout(broker: Broker, stats: ServerStats): Fanout {
 /**
  * Sends the history a subscription asks for, moving the subscriber's position.
  * Resume never replays part of a gap as if it were whole: when history does not reach back to
- * `lastEventId`, the client gets a `$gap` event (with no position, which also clears the resume id
- * `@trpc/client` keeps) and continues live.
+ * `lastEventId`, the client gets a `$gap` event and continues live.
+ *
+ * Whatever is sent first leaves the subscriber a position that resumes exactly (the `$live` and `$gap`
+ * frames carry it as their tracked id): the channel's head is read before history, so on an empty channel,
+ * after a short replay or after a gap, the position is "everything up to the head was dealt with", and any
+ * newer event is in the history read or in the live buffer, never in between.
  */
 async function sendHistory(
   broker: Broker,
@@ -216,9 +220,9 @@ async function sendHistory(
   send: (event: BrokerEvent) => void,
 ): Promise<void> {
   const { channel, lastEventId, replay } = stream;
+  const head = await broker.position(channel);
   if (lastEventId === undefined && replay === 0) {
-    // Positioned without sending anything, so resume works from the first reconnect, even on an empty channel.
-    subscriber.position = await broker.position(channel);
+    subscriber.position = head;
     return;
   }
   const result = await broker.history(
@@ -226,7 +230,7 @@ async function sendHistory(
     lastEventId === undefined ? { last: replay } : { after: lastEventId },
   );
   if (!result.recovered) {
-    subscriber.position = undefined;
+    subscriber.position = head;
     send(gapEvent(channel, result.reason, lastEventId));
     if (result.reason === 'epoch-changed') {
       // The stream was recreated after the client's last event, so everything it holds is newer: send it
@@ -236,6 +240,7 @@ async function sendHistory(
     }
     return;
   }
+  if (lastEventId === undefined) subscriber.position = head;
   for (const event of result.events) send(event);
 }
 
