@@ -65,6 +65,25 @@ export const UpgradeStatus = {
 export type UpgradeStatus = (typeof UpgradeStatus)[keyof typeof UpgradeStatus];
 
 /**
+ * True when an upgrade refused with this HTTP status may succeed if tried again later: 5xx (at capacity,
+ * restarting), 408, 429 (too many connections of this user), and anything that is not a 4xx (a proxy or
+ * captive portal in the way). Any other 4xx (401, 403, 404 wrong path...) is the server's answer to the
+ * request itself, so the same request is refused again: the client stops instead of looping.
+ */
+export function isRetryableUpgradeStatus(status: number): boolean {
+  return status < 400 || status >= 500 || status === 408 || status === 429;
+}
+
+/**
+ * Close codes that refuse what the client sent (a policy violation, a frame too big): when the same one
+ * closes a connection twice in a row with nothing accepted in between, sending the same again will not
+ * help, and the client stops instead of reconnecting in a loop.
+ */
+export function isRefusalClose(code: number): boolean {
+  return code === CloseCode.POLICY_VIOLATION || code === CloseCode.MESSAGE_TOO_BIG;
+}
+
+/**
  * Domain error codes. Each maps to one tRPC error code (what `@trpc/client` sees) and, where the
  * error ends the connection, to one close code.
  */
@@ -82,6 +101,12 @@ export const ErrorCode = {
   IDEMPOTENCY_CONFLICT: 'IDEMPOTENCY_CONFLICT',
   BROKER_UNAVAILABLE: 'BROKER_UNAVAILABLE',
   INTERNAL: 'INTERNAL',
+  /** Client side: a call did not settle within its timeout (no connection could be made, or no answer). */
+  TIMEOUT: 'TIMEOUT',
+  /** Client side: the connection closed before the call's answer arrived; its outcome is unknown. */
+  CONNECTION_LOST: 'CONNECTION_LOST',
+  /** Client side: there is no WebSocket endpoint at the client's URL (HTTP 404 on the upgrade). */
+  NOT_FOUND: 'NOT_FOUND',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -99,6 +124,9 @@ export const trpcCodeOf = {
   IDEMPOTENCY_CONFLICT: 'CONFLICT',
   BROKER_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
   INTERNAL: 'INTERNAL_SERVER_ERROR',
+  TIMEOUT: 'TIMEOUT',
+  CONNECTION_LOST: 'CLIENT_CLOSED_REQUEST',
+  NOT_FOUND: 'NOT_FOUND',
 } as const satisfies Record<ErrorCode, string>;
 
 /**
