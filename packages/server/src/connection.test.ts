@@ -57,7 +57,11 @@ describe('connection', () => {
   });
 
   it('closes a flooding client with 1008 "rate limit exceeded" and keeps serving others', async () => {
-    const fixture = await server({ rateLimitPerSecond: 10, rateLimitBurst: 20 });
+    const fixture = await server({
+      rateLimitPerSecond: 10,
+      rateLimitBurst: 20,
+      maxSubscriptionsPerConnection: 20,
+    });
     const bystander = connectTrpc(fixture.wsUrl, await fixture.sign('bob'));
     track(bystander, (c) => c.close());
     const socket = await connectRaw(fixture.wsUrl, await fixture.sign('alice'));

@@ -10,25 +10,26 @@ import {
   type AnyTRPCRouter,
   callTRPCProcedure,
   getErrorShape,
-  getTRPCErrorFromUnknown,
   TRPCError,
   transformTRPCResponse,
 } from '@trpc/server';
-import { isObservable, observableToAsyncIterable } from '@trpc/server/observable';
 import type { TRPCResponseMessage } from '@trpc/server/rpc';
 import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
+import { pumpAppSubscription } from './appSubscription.ts';
 import type { AuthUser } from './auth.ts';
+import { createChannelOrder } from './channelOrder.ts';
 import { closeWithError, connectionErrors, toTRPCError } from './errors.ts';
 import { type ChannelStream, type Fanout, isChannelStream } from './fanout.ts';
 import { writeFrame } from './frameWriter.ts';
+import { readInboundFrame } from './inboundFrame.ts';
 import { createTokenBucket, type TokenBucket } from './limits.ts';
 import type { ServerStats } from './metrics.ts';
 import type { ResolvedServerOptions } from './options.ts';
 import type { Presence } from './presence.ts';
 import type { Connection, Registry } from './registry.ts';
 import type { SwitchboardContext, SwitchboardServices } from './router.ts';
-import { inboundMessageSchema, MAX_BATCH_SIZE, type RequestMessage } from './wireMessages.ts';
+import type { RequestMessage } from './wireMessages.ts';
 
 export interface ConnectionDeps {
   router: AnyTRPCRouter;
@@ -63,6 +64,8 @@ class LiveConnection implements Connection {
   /** Active subscriptions by request id: stopping one releases whatever it holds. */
   private readonly subscriptions = new Map<string | number, () => void>();
   private readonly rate: TokenBucket;
+  private refusedInARow = 0;
+  private readonly order = createChannelOrder();
   private closed = false;
   // Created on first use: most connections never log, and a pino child costs memory per connection.
   private childLogger: Logger | undefined;
@@ -133,7 +136,7 @@ class LiveConnection implements Connection {
   }
 
   private respondError(message: RequestMessage, cause: unknown, ctx?: SwitchboardContext): void {
-    const error = getTRPCErrorFromUnknown(cause);
+    const error = toTRPCError(cause);
     if (error.code === 'INTERNAL_SERVER_ERROR') {
       this.log().error({ err: error.cause ?? error, path: message.params.path }, 'procedure failed');
     }
@@ -167,9 +170,12 @@ class LiveConnection implements Connection {
     this.channels.delete(channel);
     this.presenceMeta.delete(channel);
     if (!withPresence) return;
-    this.deps.presence
-      .leave(this.id, channel)
-      .catch((err: unknown) => this.log().warn({ err, channel }, 'presence leave failed'));
+    // In the channel's order, so a resubscribe that follows in the same frame joins after this leave.
+    void this.order.run(channel, () =>
+      this.deps.presence
+        .leave(this.id, channel)
+        .catch((err: unknown) => this.log().warn({ err, channel }, 'presence leave failed')),
+    );
   }
 
   /**
@@ -183,7 +189,6 @@ class LiveConnection implements Connection {
   ): Promise<void> {
     const { channel, presence } = stream;
     const { options } = this.deps;
-    // Counted synchronously, before any await, so a batch of subscribes cannot overshoot the limit.
     if (!this.channels.has(channel) && this.channels.size >= options.maxChannelsPerConnection) {
       throw new SwitchboardError(
         ErrorCode.TOO_MANY_CHANNELS,
@@ -203,20 +208,22 @@ class LiveConnection implements Connection {
       this.leaveChannel(channel, presence);
       return;
     }
-    // Started once attached: everything published after `onStarted` reaches this subscriber.
-    this.respond({ id, result: { type: 'started' } });
-    if (presence && this.channels.get(channel) === 1) {
-      this.deps.presence
-        .join(this, channel)
-        .catch((err: unknown) => this.log().warn({ err, channel }, 'presence join failed'));
-    }
     this.subscriptions.set(id, () => {
       detach();
       this.leaveChannel(channel, presence);
     });
+    // Started once attached: everything published after `onStarted` reaches this subscriber.
+    this.respond({ id, result: { type: 'started' } });
+    // Awaited, so what this connection asks of the channel next (a presence query) sees the join.
+    if (presence && this.channels.get(channel) === 1) {
+      await this.deps.presence
+        .join(this, channel)
+        .catch((err: unknown) => this.log().warn({ err, channel }, 'presence join failed'));
+    }
   }
 
-  private async handleRequest(message: RequestMessage): Promise<void> {
+  /** Dispatches one request. Called synchronously for each message of a frame, in order. */
+  private dispatch(message: RequestMessage): void {
     const { id, method, params } = message;
     let input: unknown;
     try {
@@ -232,134 +239,122 @@ class LiveConnection implements Connection {
           ? { ...input, lastEventId: params.lastEventId }
           : { lastEventId: params.lastEventId };
     }
-    const { router, options } = this.deps;
-
-    if (method !== 'subscription') {
-      const ctx = this.contextOf();
-      try {
-        const data = await callTRPCProcedure({
-          router,
-          path: params.path,
-          getRawInput: async () => input,
-          ctx,
-          type: method,
-          signal: undefined,
-          batchIndex: 0,
-        });
-        this.respond({ id, result: { type: 'data', data } });
-      } catch (cause) {
-        this.respondError(message, cause, ctx);
+    let signal: AbortSignal | undefined;
+    if (method === 'subscription') {
+      if (this.subscriptions.has(id)) {
+        this.respondError(
+          message,
+          new TRPCError({ code: 'BAD_REQUEST', message: `duplicate subscription id ${id}` }),
+        );
+        return;
       }
-      return;
+      if (this.subscriptions.size >= this.deps.options.maxSubscriptionsPerConnection) {
+        this.fail(connectionErrors.tooManySubscriptions());
+        return;
+      }
+      // Reserved now, not when the request's turn comes, so a stop (or a duplicate) in the same frame is seen.
+      const abort = new AbortController();
+      this.subscriptions.set(id, () => abort.abort());
+      signal = abort.signal;
     }
+    const run = () => this.handleRequest(message, input, signal);
+    const channel = channelOf(input);
+    if (channel === undefined) void run();
+    else void this.order.run(channel, run);
+  }
 
-    if (this.subscriptions.has(id)) {
-      this.respondError(
-        message,
-        new TRPCError({ code: 'BAD_REQUEST', message: `duplicate subscription id ${id}` }),
-      );
-      return;
-    }
-    if (this.subscriptions.size >= options.maxSubscriptionsPerConnection) {
-      this.fail(connectionErrors.tooManySubscriptions());
-      return;
-    }
-    // Reserve the id before the first await, so a stop (or a duplicate) that arrives meanwhile is seen.
-    const abort = new AbortController();
-    this.subscriptions.set(id, () => abort.abort());
+  private async handleRequest(message: RequestMessage, input: unknown, signal?: AbortSignal): Promise<void> {
+    const { id, method, params } = message;
     const ctx = this.contextOf();
+    if (signal?.aborted || this.closed) return;
     try {
       const result = await callTRPCProcedure({
-        router,
+        router: this.deps.router,
         path: params.path,
         getRawInput: async () => input,
         ctx,
-        type: 'subscription',
-        signal: abort.signal,
+        type: method,
+        signal,
         batchIndex: 0,
       });
-      if (abort.signal.aborted) return;
-      if (isChannelStream(result)) {
-        await this.attachChannel(id, result, abort.signal);
+      if (!signal) {
+        this.respond({ id, result: { type: 'data', data: result } });
         return;
       }
-      this.respond({ id, result: { type: 'started' } });
-      this.pump(message, result, abort.signal, ctx);
-    } catch (cause) {
-      if (this.subscriptions.get(id) !== undefined && !abort.signal.aborted) this.subscriptions.delete(id);
-      this.respondError(message, toTRPCError(cause), ctx);
-    }
-  }
-
-  /** Serves a non-channel subscription (an async iterable or observable) the ordinary tRPC way. */
-  private pump(message: RequestMessage, result: unknown, signal: AbortSignal, ctx: SwitchboardContext): void {
-    const iterable = isObservable(result)
-      ? observableToAsyncIterable(result, signal)
-      : (result as AsyncIterable<unknown>);
-    if (typeof iterable?.[Symbol.asyncIterator] !== 'function') {
-      this.respondError(
-        message,
-        new TRPCError({
-          code: 'INTERNAL_SERVER_ERROR',
-          message: 'subscription did not return an async iterable',
-        }),
-        ctx,
-      );
-      this.subscriptions.delete(message.id);
-      return;
-    }
-    const iterator = iterable[Symbol.asyncIterator]();
-    signal.addEventListener('abort', () => void iterator.return?.(), { once: true });
-    (async () => {
-      try {
-        while (!signal.aborted) {
-          const next = await iterator.next();
-          if (next.done || signal.aborted) break;
-          this.respond({ id: message.id, result: { type: 'data', data: next.value } });
-        }
-        if (!signal.aborted) this.respond({ id: message.id, result: { type: 'stopped' } });
-      } catch (cause) {
-        if (!signal.aborted) this.respondError(message, cause, ctx);
-      } finally {
-        this.subscriptions.delete(message.id);
+      if (signal.aborted) return;
+      if (isChannelStream(result)) {
+        await this.attachChannel(id, result, signal);
+        return;
       }
-    })();
+      const pumping = pumpAppSubscription(result, signal, {
+        result: (item) => this.respond({ id, result: item }),
+        error: (cause) => this.respondError(message, cause, ctx),
+        done: () => {
+          if (!signal.aborted) this.subscriptions.delete(id);
+        },
+      });
+      if (!pumping) throw new Error('subscription did not return an async iterable or observable');
+      this.respond({ id, result: { type: 'started' } });
+    } catch (cause) {
+      if (signal && !signal.aborted) this.subscriptions.delete(id);
+      this.respondError(message, cause, ctx);
+    }
   }
 
   private handleFrame(data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean) {
     this.lastSeenAt = Date.now();
     this.deps.stats.messagesReceived++;
-    if (!this.rate.take(this.lastSeenAt)) return this.fail(connectionErrors.rateLimited());
-    if (isBinary) return this.fail(connectionErrors.binary());
-    const text = Array.isArray(data)
-      ? Buffer.concat(data).toString('utf8')
-      : Buffer.from(data as ArrayBuffer).toString('utf8');
-    if (text === 'PING') return void this.send('PONG');
-    if (text === 'PONG') return;
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      return this.fail(connectionErrors.malformed('malformed JSON frame'));
+    const { options } = this.deps;
+    const frame = readInboundFrame(data, isBinary, {
+      maxPayloadBytes: options.maxPayloadBytes,
+      maxBatchSize: options.rateLimitBurst,
+    });
+    if (frame.kind === 'refused') return this.fail(frame.error);
+    if (frame.kind === 'pong') return;
+    if (frame.kind === 'ping') {
+      this.admit(false);
+      return void this.send('PONG');
     }
-    const batch = Array.isArray(parsed) ? parsed : [parsed];
-    if (batch.length === 0 || batch.length > MAX_BATCH_SIZE) return this.fail(connectionErrors.schema());
-    const messages = [];
-    for (const item of batch) {
-      const result = inboundMessageSchema.safeParse(item);
-      if (!result.success) return this.fail(connectionErrors.schema());
-      messages.push(result.data);
-    }
-    for (const message of messages) {
+    for (const message of frame.messages) {
+      if (this.closed) return;
       if (message.method === 'connectionParams') continue;
       if (message.method === 'subscription.stop') {
+        // Stops release what a client holds: counted, never refused.
+        this.admit(false);
         const stop = this.subscriptions.get(message.id);
         this.subscriptions.delete(message.id);
         stop?.();
         continue;
       }
-      void this.handleRequest(message);
+      if (!this.admit(true)) {
+        this.respondError(
+          message,
+          new SwitchboardError(
+            ErrorCode.RATE_LIMITED,
+            `over ${options.rateLimitPerSecond} messages per second: retry later`,
+          ),
+        );
+        continue;
+      }
+      this.dispatch(message);
     }
+  }
+
+  /**
+   * Counts one inbound message against the rate limit (messages, not frames: a batch of 50 takes 50).
+   * Returns whether a refusable message may proceed. A client that keeps sending while refused (more refusals
+   * in a row than the burst) is flooding, not retrying, and is closed with 1008.
+   */
+  private admit(refusable: boolean): boolean {
+    if (this.rate.take(this.lastSeenAt)) {
+      this.refusedInARow = 0;
+      return true;
+    }
+    if (++this.refusedInARow > this.deps.options.rateLimitBurst) {
+      this.fail(connectionErrors.rateLimited());
+      return false;
+    }
+    return !refusable;
   }
 
   private cleanup(code: number, reason: string): void {
@@ -369,4 +364,10 @@ class LiveConnection implements Connection {
     this.subscriptions.clear();
     this.deps.onClosed(this, code, reason);
   }
+}
+
+/** The channel a request names (`input.channel`), which orders it after earlier requests for that channel. */
+function channelOf(input: unknown): string | undefined {
+  const channel = (input as { channel?: unknown } | null | undefined)?.channel;
+  return typeof channel === 'string' ? channel : undefined;
 }

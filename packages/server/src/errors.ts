@@ -44,6 +44,8 @@ export const connectionErrors = {
     closing(ErrorCode.BAD_REQUEST, detail ?? CloseReason.MALFORMED_FRAME, CloseCode.POLICY_VIOLATION),
   schema: () => closing(ErrorCode.BAD_REQUEST, CloseReason.SCHEMA_VIOLATION, CloseCode.POLICY_VIOLATION),
   binary: () => closing(ErrorCode.BAD_REQUEST, CloseReason.BINARY_FRAME, CloseCode.POLICY_VIOLATION),
+  messageTooBig: () =>
+    closing(ErrorCode.PAYLOAD_TOO_LARGE, CloseReason.MESSAGE_TOO_BIG, CloseCode.MESSAGE_TOO_BIG),
   rateLimited: () => closing(ErrorCode.RATE_LIMITED, CloseReason.RATE_LIMITED, CloseCode.POLICY_VIOLATION),
   tooManySubscriptions: () =>
     closing(ErrorCode.RATE_LIMITED, CloseReason.TOO_MANY_SUBSCRIPTIONS, CloseCode.POLICY_VIOLATION),

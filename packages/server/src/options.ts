@@ -4,6 +4,7 @@ import type { AnyTRPCRouter } from '@trpc/server';
 import type { Logger } from 'pino';
 import type { AuthUser } from './auth.ts';
 import type { Broker } from './broker/broker.ts';
+import type { HttpRequestHandler } from './httpHandler.ts';
 
 /** Decides whether a user may use a channel; runs after the channel family's own `access` rule. */
 export type ChannelAuthorizer = (
@@ -59,14 +60,38 @@ export interface ServerOptions {
   tokenExpiryCheckIntervalMs?: number;
   /** Interval of the sweep that removes registry entries whose socket is gone, in ms. @default 60000 */
   registrySweepIntervalMs?: number;
-  /** Largest inbound frame, in bytes; larger frames close the connection with 1009. @default 65536 */
+  /**
+   * Largest inbound message (one request), in bytes; a larger one closes the connection with 1009.
+   * @default 65536
+   */
   maxPayloadBytes?: number;
-  /** Sustained inbound messages per second per connection (token bucket refill rate). @default 50 */
+  /**
+   * Largest inbound frame, in bytes; a larger one closes the connection with 1009. `@trpc/client` sends
+   * every request queued while disconnected in one frame (a reconnect resends every subscription), so a frame
+   * may be larger than one message. @default 1048576
+   */
+  maxFrameBytes?: number;
+  /**
+   * Sustained inbound messages per second per connection (token bucket refill rate). Messages are counted,
+   * not frames: a batch of 50 takes 50. A request over the rate is answered TOO_MANY_REQUESTS
+   * (`RATE_LIMITED`); a connection that keeps sending while refused closes with 1008. @default 50
+   */
   rateLimitPerSecond?: number;
-  /** Burst size of the per-connection token bucket. @default 100 */
+  /**
+   * Burst size of the per-connection token bucket, and the most messages one frame may batch. At least
+   * `maxSubscriptionsPerConnection`, so a reconnect that resends every subscription in one frame fits.
+   * @default 300
+   */
   rateLimitBurst?: number;
   /** Open connections per server; further upgrades get HTTP 503. @default 10000 */
   maxConnections?: number;
+  /**
+   * Open connections per user (JWT `sub`) on this server; further upgrades of that user get HTTP 429 until
+   * one closes, so one account cannot take every `maxConnections` slot. Each browser tab holds one socket:
+   * 50 is above what a person opens across tabs and devices, and 0.5% of the default `maxConnections`.
+   * Services that share one identity over many sockets should raise it. @default 50
+   */
+  maxConnectionsPerUser?: number;
   /** Channel subscriptions per connection; more get TOO_MANY_REQUESTS. @default 100 */
   maxChannelsPerConnection?: number;
   /** Any tRPC subscriptions per connection (channels and others); more close with 1008. @default 200 */
@@ -81,8 +106,12 @@ export interface ServerOptions {
   canPublish?: ChannelAuthorizer;
   /** Structured logger. @default a pino logger at level 'info' */
   logger?: Logger;
-  /** Handles plain HTTP requests that are not upgrades (your routes). @default 404 */
-  onHttpRequest?: (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => void;
+  /**
+   * Handles plain HTTP requests that are not upgrades (your routes). The server awaits what it returns: a
+   * thrown error or rejected promise is answered (a SwitchboardError with its code's status, e.g.
+   * BAD_REQUEST → 400; anything else 500) and logged at warn, never left to end the process. @default 404
+   */
+  onHttpRequest?: HttpRequestHandler;
   /** Identifies this instance in logs, metrics and the dashboard. @default a random id */
   instanceId?: string;
 }
@@ -96,9 +125,11 @@ export const serverDefaults = {
   tokenExpiryCheckIntervalMs: 1000,
   registrySweepIntervalMs: 60_000,
   maxPayloadBytes: 64 * 1024,
+  maxFrameBytes: 1024 * 1024,
   rateLimitPerSecond: 50,
-  rateLimitBurst: 100,
+  rateLimitBurst: 300,
   maxConnections: 10_000,
+  maxConnectionsPerUser: 50,
   maxChannelsPerConnection: 100,
   maxSubscriptionsPerConnection: 200,
   slowConsumerBytes: 1024 * 1024,
@@ -118,9 +149,11 @@ const positiveIntegers = [
   'tokenExpiryCheckIntervalMs',
   'registrySweepIntervalMs',
   'maxPayloadBytes',
+  'maxFrameBytes',
   'rateLimitPerSecond',
   'rateLimitBurst',
   'maxConnections',
+  'maxConnectionsPerUser',
   'maxChannelsPerConnection',
   'maxSubscriptionsPerConnection',
   'slowConsumerBytes',
@@ -148,6 +181,16 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
   }
   if (options.jwt?.secret && options.jwt.publicKey) {
     throw new TypeError('createSwitchboardServer: set either jwt.secret or jwt.publicKey, not both');
+  }
+  if (resolved.maxFrameBytes < resolved.maxPayloadBytes) {
+    throw new TypeError(
+      `createSwitchboardServer: maxFrameBytes (${resolved.maxFrameBytes}) must be at least maxPayloadBytes (${resolved.maxPayloadBytes})`,
+    );
+  }
+  if (resolved.rateLimitBurst < resolved.maxSubscriptionsPerConnection) {
+    throw new TypeError(
+      `createSwitchboardServer: rateLimitBurst (${resolved.rateLimitBurst}) must be at least maxSubscriptionsPerConnection (${resolved.maxSubscriptionsPerConnection}), or a reconnect that resends every subscription is refused`,
+    );
   }
   if (!resolved.path.startsWith('/')) {
     throw new TypeError(`createSwitchboardServer: path must start with "/", got "${resolved.path}"`);

@@ -33,6 +33,3 @@ export const inboundMessageSchema = z.union([
 ]);
 export type RequestMessage = z.infer<typeof requestMessageSchema>;
 export type InboundMessage = z.infer<typeof inboundMessageSchema>;
-
-/** Most messages one frame may batch. */
-export const MAX_BATCH_SIZE = 50;
