@@ -28,6 +28,21 @@ export function toTRPCError(cause: unknown): TRPCError {
   return new TRPCError({ code: trpcCodeOf[error.code], message: error.message, cause: error });
 }
 
+/**
+ * A readable message for a procedure's input that failed validation (`invalid input at channel: Too
+ * small...`), or undefined for any other error. tRPC reports such failures as BAD_REQUEST with the raw
+ * issue list as JSON in the message; clients show messages to people.
+ */
+export function describeInvalidInput(error: TRPCError): string | undefined {
+  if (error.code !== 'BAD_REQUEST') return undefined;
+  const issues = (error.cause as { issues?: unknown } | undefined)?.issues;
+  if (!Array.isArray(issues) || issues.length === 0) return undefined;
+  const first = issues[0] as { path?: readonly PropertyKey[]; message?: string };
+  const where = first.path?.length ? ` at ${first.path.map(String).join('.')}` : '';
+  const more = issues.length > 1 ? ` (and ${issues.length - 1} more)` : '';
+  return `invalid input${where}: ${first.message ?? 'invalid'}${more}`;
+}
+
 /** Shorthand for the domain errors procedures throw. */
 export function badRequest(code: ErrorCode, message: string): SwitchboardError {
   return new SwitchboardError(code, message);

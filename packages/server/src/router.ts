@@ -1,4 +1,5 @@
 import {
+  ErrorCode,
   presenceInputSchema,
   publishInputSchema,
   setPresenceInputSchema,
@@ -8,7 +9,7 @@ import {
 import { initTRPC } from '@trpc/server';
 import type { AuthUser } from './auth.ts';
 import type { ChannelService } from './channels.ts';
-import { toSwitchboardError, toTRPCError } from './errors.ts';
+import { describeInvalidInput, toSwitchboardError, toTRPCError } from './errors.ts';
 import type { Registry } from './registry.ts';
 
 /** Server services procedures may use, e.g. `ctx.switchboard.channels.publishAsServer(...)`. */
@@ -40,9 +41,13 @@ export function initSwitchboard() {
   const t = initTRPC.context<SwitchboardContext>().create({
     transformer,
     errorFormatter({ shape, error }) {
-      const cause = error.cause ? toSwitchboardError(error.cause) : undefined;
       // Stack traces stay in the server's logs: this server faces the public internet.
       const { stack: _stack, ...data } = shape.data;
+      const invalidInput = describeInvalidInput(error);
+      if (invalidInput) {
+        return { ...shape, message: invalidInput, data: { ...data, switchboardCode: ErrorCode.BAD_REQUEST } };
+      }
+      const cause = error.cause ? toSwitchboardError(error.cause) : undefined;
       return { ...shape, data: { ...data, switchboardCode: cause?.code } };
     },
   });

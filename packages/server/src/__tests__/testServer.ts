@@ -3,8 +3,9 @@
  * clients (the official `@trpc/client` or a raw `ws` socket). Every fixture closes what it opened;
  * register `fixture.close` in `afterEach`. Add channel families to `testChannels` when a test needs one.
  */
-import { defineChannel, transformer } from '@switchboard/protocol';
+import { defineChannel, ErrorCode, SwitchboardError, transformer } from '@switchboard/protocol';
 import { createTRPCClient, createWSClient, wsLink } from '@trpc/client';
+import { tracked } from '@trpc/server';
 import { SignJWT } from 'jose';
 import pino from 'pino';
 import WebSocket from 'ws';
@@ -39,6 +40,20 @@ export const testRouter = router({
     input,
   }) {
     for (let i = 0; i < input.count; i++) yield i;
+  }),
+  /** A tracked stream of the numbers after `lastEventId` (tRPC's resume contract), one per `intervalMs`. */
+  counter: procedure
+    .input(z.object({ intervalMs: z.number().int().min(1).max(1000), lastEventId: z.string().nullish() }))
+    .subscription(async function* ({ input, signal }) {
+      for (let n = Number(input.lastEventId ?? 0) + 1; !signal?.aborted; n++) {
+        await new Promise((resolve) => setTimeout(resolve, input.intervalMs));
+        yield tracked(String(n), n);
+      }
+    }),
+  /** A subscription that refuses its input after starting, as `collab.ops` does for a future version. */
+  refusing: procedure.subscription(async function* () {
+    yield 0;
+    throw new SwitchboardError(ErrorCode.BAD_REQUEST, 'version 9 is beyond the current version 1');
   }),
 });
 export type TestRouter = typeof testRouter;
