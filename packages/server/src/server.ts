@@ -24,10 +24,11 @@ import { resolveServerOptions, type ServerOptions } from './options.ts';
 import { createPresence } from './presence.ts';
 import { createRegistry, type Registry } from './registry.ts';
 import type { SwitchboardServices } from './router.ts';
+import { createServerChannels, type ServerChannels } from './serverChannel.ts';
 import { drainConnections } from './shutdown.ts';
 import { createUpgradeHandler } from './upgrade.ts';
 
-export interface SwitchboardServer {
+export interface SwitchboardServer extends ServerChannels {
   /** The HTTP server: add your routes with `onHttpRequest`, or attach it to your own framework. */
   readonly httpServer: Server;
   readonly broker: Broker;
@@ -205,6 +206,7 @@ export function createSwitchboardServer(serverOptions: ServerOptions): Switchboa
       });
     },
     publish,
+    ...createServerChannels(publish),
     sendToUser: (userId, type, payload) => publish(`user:${userId}`, type, payload),
     close() {
       closing ??= (async () => {
