@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { channelNameSchema } from './channelName.ts';
 import { ProtocolLimits } from './limits.ts';
+import { describeNonPlainJson } from './plainJson.ts';
 
 export const eventIdSchema = z.string().min(1).max(ProtocolLimits.maxEventIdLength);
 export const correlationIdSchema = z.string().min(1).max(ProtocolLimits.maxCorrelationIdLength);
@@ -51,12 +52,16 @@ export const SystemEventType = {
 } as const;
 export type SystemEventType = (typeof SystemEventType)[keyof typeof SystemEventType];
 
-export const presenceMetaSchema = z
-  .record(z.string().max(64), z.unknown())
-  .refine(
-    (meta) => JSON.stringify(meta).length <= ProtocolLimits.maxPresenceMetaBytes,
-    `presence metadata is over ${ProtocolLimits.maxPresenceMetaBytes} bytes`,
-  );
+export const presenceMetaSchema = z.record(z.string().max(64), z.unknown()).superRefine((meta, ctx) => {
+  const problem = describeNonPlainJson(meta);
+  if (problem) ctx.addIssue({ code: 'custom', message: `presence metadata must be plain JSON${problem}` });
+  else if (JSON.stringify(meta).length > ProtocolLimits.maxPresenceMetaBytes) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `presence metadata is over ${ProtocolLimits.maxPresenceMetaBytes} bytes`,
+    });
+  }
+});
 export type PresenceMeta = z.infer<typeof presenceMetaSchema>;
 
 export const presenceMemberSchema = z.object({

@@ -52,5 +52,6 @@ export {
   setPresenceInputSchema,
   subscribeInputSchema,
 } from './procedures.ts';
+export { describeNonPlainJson } from './plainJson.ts';
 export { randomId } from './randomId.ts';
 export { transformer } from './transformer.ts';
