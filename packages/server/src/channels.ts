@@ -1,6 +1,7 @@
 import {
   type ChannelCatalog,
   type ChannelDefinition,
+  describeNonPlainJson,
   type Envelope,
   ErrorCode,
   isSwitchboardError,
@@ -78,6 +79,9 @@ export function createChannelService(deps: {
         `invalid ${type} payload${where}: ${issue?.message ?? 'invalid'}`,
       );
     }
+    // Stored and fanned out as JSON: what would not arrive as it was sent is refused now, not garbled later.
+    const problem = describeNonPlainJson(payload) ?? describeNonPlainJson(parsed.data);
+    if (problem) throw badRequest(ErrorCode.INVALID_PAYLOAD, `${type} payload must be plain JSON${problem}`);
     return parsed.data;
   }
 
