@@ -1,4 +1,4 @@
-import { CloseCode, UpgradeStatus } from '@switchboard/protocol';
+import { ErrorCode, UpgradeStatus } from '@switchboard/protocol';
 
 /**
  * Why the server will not let this client in, when retrying cannot fix it: the credentials must change
@@ -6,10 +6,10 @@ import { CloseCode, UpgradeStatus } from '@switchboard/protocol';
  */
 export type AuthError = 'unauthorized' | 'forbidden';
 
-/** The auth error a terminal close code stands for (other terminal codes stop without one). */
-export function authErrorOfClose(code: number): AuthError | undefined {
-  if (code === CloseCode.UNAUTHORIZED || code === CloseCode.TOKEN_EXPIRED) return 'unauthorized';
-  if (code === CloseCode.FORBIDDEN) return 'forbidden';
+/** The auth error an error code stands for: UNAUTHORIZED and FORBIDDEN are about the credentials. */
+export function authErrorOfCode(code: ErrorCode): AuthError | undefined {
+  if (code === ErrorCode.UNAUTHORIZED) return 'unauthorized';
+  if (code === ErrorCode.FORBIDDEN) return 'forbidden';
   return undefined;
 }
 

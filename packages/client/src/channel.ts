@@ -5,19 +5,22 @@ import {
   ErrorCode,
   type EventPayloads,
   type Gap,
+  idempotencyKeySchema,
   type PresenceChange,
   type PresenceMember,
   type PresenceMeta,
   type PublishableEventType,
+  type PublishInput,
+  type PublishOutput,
   randomId,
   SwitchboardError,
 } from '@switchboard/protocol';
-import type { AuthError } from './authError.ts';
+import { createBackoff } from './backoff.ts';
 import type { ChannelProcedures } from './channelProcedures.ts';
 import type { ChannelSession, ChannelStatus } from './channelSession.ts';
 import { type ChannelView, type ChannelViewInit, createChannelView } from './channelView.ts';
 import { toSwitchboardError } from './errors.ts';
-import { MAX_REPLAY } from './options.ts';
+import { assertTimeoutMs, MAX_REPLAY, type ResolvedBackoffOptions } from './options.ts';
 
 /** Callbacks of one `channel(...).subscribe(...)`, typed from the channel definition. */
 export interface ChannelListener<TDef extends ChannelDefinition> {
@@ -51,6 +54,25 @@ export interface PublishOptions {
    * optimistically before `publish` resolves: the echo carries it, even when it arrives first.
    */
   correlationId?: string;
+  /**
+   * Makes the publish safe to send again: the server stores one event per key (of this user) and answers a
+   * repeat with the original event id. Default: a fresh random key per `publish()` call, reused by its own
+   * automatic retries. Pass your own to keep it across calls, e.g. a Retry button that resends a message
+   * whose acknowledgement was lost (the chat app passes the message's correlation id). Reusing a key for a
+   * different event is refused with `IDEMPOTENCY_CONFLICT`.
+   */
+  idempotencyKey?: string;
+  /**
+   * This call's timeout, in ms (`Infinity`: none): it rejects with `TIMEOUT` if not acknowledged by then,
+   * retries included. @default the client's `callTimeoutMs`
+   */
+  timeoutMs?: number;
+}
+
+/** Per-call options of `presence()` and `setPresence()`. */
+export interface CallOptions {
+  /** This call's timeout, in ms (`Infinity`: none). @default the client's `callTimeoutMs` */
+  timeoutMs?: number;
 }
 
 /** What `publish` resolves with. */
@@ -73,7 +95,11 @@ export interface ChannelHandle<TDef extends ChannelDefinition> {
   subscribe(listener: ChannelListener<TDef>): () => void;
   /**
    * Validates the payload against the definition, publishes it, and resolves with the event's id.
-   * Rejects with a `SwitchboardError` (`INVALID_PAYLOAD` before anything is sent, or the server's code).
+   * Rejects with a `SwitchboardError`: `INVALID_PAYLOAD` before anything is sent, the server's code, or
+   * `TIMEOUT` when not acknowledged within the timeout. Sent with an idempotency key, so it is retried
+   * by itself, with backoff and the same key, while the timeout allows, when the answer was lost (the
+   * connection closed first) or the server was unavailable (`BROKER_UNAVAILABLE`): a lost
+   * acknowledgement never stores the event twice.
    */
   publish<TType extends PublishableEventType<TDef>>(
     type: TType,
@@ -81,9 +107,13 @@ export interface ChannelHandle<TDef extends ChannelDefinition> {
     options?: PublishOptions,
   ): Promise<PublishResult>;
   /** The channel's members now. */
-  presence(): Promise<PresenceMember[]>;
-  /** Sets this connection's presence metadata (requires a subscription; kept across reconnects). */
-  setPresence(meta: PresenceMeta): Promise<void>;
+  presence(options?: CallOptions): Promise<PresenceMember[]>;
+  /**
+   * Sets this connection's presence metadata (requires a subscription; kept across reconnects). Waits for
+   * the subscription to be live; rejects with `TIMEOUT` if it is not within the timeout (the metadata is
+   * still set once it is).
+   */
+  setPresence(meta: PresenceMeta, options?: CallOptions): Promise<void>;
   /** A snapshot store of the channel (events, status, gap, members) for UI bindings such as `useChannel`. */
   view(init?: ChannelViewInit<TDef>): ChannelView<TDef>;
 }
@@ -94,8 +124,12 @@ export interface ChannelHandleDeps {
   sessionFor(channel: string): ChannelSession;
   /** The session if one is active, without creating it. */
   existingSession(channel: string): ChannelSession | undefined;
-  /** Why the client is closed, if it is: `true` for `close()`, the auth error for a refusal. */
-  closedBecause(): AuthError | true | undefined;
+  /** What calls reject with while the client is stopped (closed, or refused for good); else undefined. */
+  stoppedError(): SwitchboardError | undefined;
+  /** The client's default call timeout, in ms. */
+  callTimeoutMs: number;
+  /** Delays between automatic retries of a publish. */
+  backoff: ResolvedBackoffOptions;
 }
 
 export function createChannelHandle<TDef extends ChannelDefinition>(
@@ -106,12 +140,14 @@ export function createChannelHandle<TDef extends ChannelDefinition>(
   const name = channelNameOf(definition, key);
 
   function assertOpen() {
-    const reason = deps.closedBecause();
-    if (reason === undefined) return;
-    if (reason === 'unauthorized')
-      throw new SwitchboardError(ErrorCode.UNAUTHORIZED, 'the client is unauthorized');
-    if (reason === 'forbidden') throw new SwitchboardError(ErrorCode.FORBIDDEN, 'the client is forbidden');
-    throw new SwitchboardError(ErrorCode.BAD_REQUEST, 'the Switchboard client is closed');
+    const error = deps.stoppedError();
+    if (error) throw error;
+  }
+
+  function timeoutOf(options: CallOptions): number {
+    const timeoutMs = options.timeoutMs ?? deps.callTimeoutMs;
+    assertTimeoutMs(timeoutMs, `${name}: timeoutMs`);
+    return timeoutMs;
   }
 
   const handle: ChannelHandle<TDef> = {
@@ -158,36 +194,47 @@ export function createChannelHandle<TDef extends ChannelDefinition>(
           `${name}: invalid correlationId "${options.correlationId}"`,
         );
       }
+      if (
+        options.idempotencyKey !== undefined &&
+        !idempotencyKeySchema.safeParse(options.idempotencyKey).success
+      ) {
+        throw new SwitchboardError(
+          ErrorCode.BAD_REQUEST,
+          `${name}: invalid idempotencyKey "${options.idempotencyKey}"`,
+        );
+      }
+      const timeoutMs = timeoutOf(options);
       assertOpen();
       const correlationId = options.correlationId ?? randomId();
-      try {
-        // The payload as given, not zod's output: the server validates (and transforms) it itself.
-        const output = await deps.procedures.channel.publish.mutate({
-          channel: name,
-          type,
-          payload,
-          correlationId,
-        });
-        return output.id === undefined ? { correlationId } : { id: output.id, correlationId };
-      } catch (cause) {
-        throw toSwitchboardError(cause);
-      }
+      // The payload as given, not zod's output: the server validates (and transforms) it itself.
+      const input = {
+        channel: name,
+        type,
+        payload,
+        correlationId,
+        idempotencyKey: options.idempotencyKey ?? randomId(),
+      };
+      const output = await publishWithRetries(deps, input, timeoutMs);
+      return output.id === undefined ? { correlationId } : { id: output.id, correlationId };
     },
-    async presence() {
+    async presence(options = {}) {
+      const timeoutMs = timeoutOf(options);
       assertOpen();
       try {
-        return (await deps.procedures.channel.presence.query({ channel: name })).members;
+        return (await deps.procedures.channel.presence.query({ channel: name }, { context: { timeoutMs } }))
+          .members;
       } catch (cause) {
         throw toSwitchboardError(cause);
       }
     },
-    async setPresence(meta) {
+    async setPresence(meta, options = {}) {
+      const timeoutMs = timeoutOf(options);
       assertOpen();
       const session = deps.existingSession(name);
-      if (session) return session.setPresence(meta);
+      if (session) return session.setPresence(meta, timeoutMs);
       try {
         // Not subscribed: the server answers with its "subscribe first" error.
-        await deps.procedures.channel.setPresence.mutate({ channel: name, meta });
+        await deps.procedures.channel.setPresence.mutate({ channel: name, meta }, { context: { timeoutMs } });
       } catch (cause) {
         throw toSwitchboardError(cause);
       }
@@ -196,6 +243,52 @@ export function createChannelHandle<TDef extends ChannelDefinition>(
   };
   return handle;
 }
+
+/**
+ * Sends a publish and, while `timeoutMs` (counted from the first attempt) allows, sends it again with the
+ * same idempotency key when its outcome is unknown or the server could not take it: the connection closed
+ * before the answer (`CONNECTION_LOST`), or the broker was unavailable. The server answers a repeat of a
+ * stored publish with the original id, so a retry never stores the event twice. Other refusals are final.
+ */
+async function publishWithRetries(
+  deps: ChannelHandleDeps,
+  input: PublishInput,
+  timeoutMs: number,
+): Promise<PublishOutput> {
+  const deadline = Date.now() + timeoutMs;
+  const backoff = createBackoff(deps.backoff);
+  let lastFailure: SwitchboardError | undefined;
+  const timedOut = () =>
+    new SwitchboardError(
+      ErrorCode.TIMEOUT,
+      `${input.channel}: publish not acknowledged within ${timeoutMs} ms (last failure: ${lastFailure?.message})`,
+      { cause: lastFailure },
+    );
+  for (;;) {
+    try {
+      return await deps.procedures.channel.publish.mutate(input, {
+        context: { timeoutMs: Math.max(1, deadline - Date.now()) },
+      });
+    } catch (cause) {
+      const failure = toSwitchboardError(cause);
+      // A retry that timed out: say what went wrong before, and count from the first attempt.
+      if (failure.code === ErrorCode.TIMEOUT && lastFailure) throw timedOut();
+      if (!RETRIED_PUBLISH_FAILURES.has(failure.code)) throw failure;
+      lastFailure = failure;
+    }
+    const stopped = deps.stoppedError();
+    if (stopped) throw stopped;
+    const delayMs = Math.min(backoff.next(), deadline - Date.now());
+    if (delayMs <= 0) throw timedOut();
+    await new Promise((resolve) => setTimeout(resolve, delayMs));
+  }
+}
+
+/** Failures after which a publish is sent again (see `publishWithRetries`). */
+const RETRIED_PUBLISH_FAILURES: ReadonlySet<ErrorCode> = new Set([
+  ErrorCode.CONNECTION_LOST,
+  ErrorCode.BROKER_UNAVAILABLE,
+]);
 
 function channelNameOf(definition: ChannelDefinition, key: string): string {
   try {

@@ -9,6 +9,7 @@ import type {
 } from '@switchboard/protocol';
 import type { TRPCClient } from '@trpc/client';
 import type { AnyTRPCRouter } from '@trpc/server';
+import type { CallTimeoutContext } from './callTimeout.ts';
 
 /** One item of `channel.subscribe` as `@trpc/client` delivers it: tracked `{ id, data }`, or `{ data }`. */
 export interface ChannelStreamItem {
@@ -26,6 +27,11 @@ export interface ChannelStreamObserver {
   onConnectionStateChange?(state: { state: 'idle' | 'connecting' | 'pending' }): void;
 }
 
+/** tRPC's per-call options as the channel layer uses them (the call's own timeout). */
+export interface CallRequestOptions {
+  context?: CallTimeoutContext;
+}
+
 /**
  * The built-in `channel.*` procedures every Switchboard router mounts, typed from the protocol's schemas.
  * The client is generic over the app's router, so the channel layer reaches these through this view of it.
@@ -33,9 +39,11 @@ export interface ChannelStreamObserver {
 export interface ChannelProcedures {
   channel: {
     subscribe: { subscribe(input: SubscribeInput, observer: ChannelStreamObserver): { unsubscribe(): void } };
-    publish: { mutate(input: PublishInput): Promise<PublishOutput> };
-    presence: { query(input: PresenceInput): Promise<{ members: PresenceMember[] }> };
-    setPresence: { mutate(input: SetPresenceInput): Promise<unknown> };
+    publish: { mutate(input: PublishInput, options?: CallRequestOptions): Promise<PublishOutput> };
+    presence: {
+      query(input: PresenceInput, options?: CallRequestOptions): Promise<{ members: PresenceMember[] }>;
+    };
+    setPresence: { mutate(input: SetPresenceInput, options?: CallRequestOptions): Promise<unknown> };
   };
 }
 

@@ -13,6 +13,7 @@ import { flakyBroker } from './__tests__/flakyBroker.ts';
 import { fastBackoff, testClient } from './__tests__/testClient.ts';
 import { signToken, startTestServer, type TestServer, until } from './__tests__/testServer.ts';
 import { collector, stateMatching } from './__tests__/waitFor.ts';
+import { createCallOrder } from './callOrder.ts';
 import type { ChannelProcedures, ChannelStreamObserver } from './channelProcedures.ts';
 import { type ChannelStatus, createChannelSession } from './channelSession.ts';
 import type { SwitchboardClient } from './createSwitchboardClient.ts';
@@ -391,6 +392,8 @@ function scriptedStream() {
     channel: 'chat:room',
     procedures,
     isStopped: () => false,
+    enqueue: createCallOrder().enqueue,
+    callTimeoutMs: 1_000,
     unsubscribeDelayMs: 0,
     backoff: fastBackoff,
     onDisposed() {},

@@ -1,11 +1,12 @@
 import {
   type Envelope,
+  ErrorCode,
   type Gap,
   type PresenceChange,
   type PresenceMember,
   type PresenceMeta,
   type SubscribeInput,
-  type SwitchboardError,
+  SwitchboardError,
   SystemEventType,
 } from '@switchboard/protocol';
 import { createBackoff } from './backoff.ts';
@@ -69,7 +70,7 @@ export interface ChannelSession {
    * Sets this connection's presence metadata once the subscription is live, and again after every
    * resume (a new connection starts without it).
    */
-  setPresence(meta: PresenceMeta): Promise<void>;
+  setPresence(meta: PresenceMeta, timeoutMs?: number): Promise<void>;
   /** Starts the subscription again after the client's `reconnect()`. */
   restart(): void;
   /** The client stopped: a subscription waiting to be retried is not, and reports `closed`. */
@@ -81,6 +82,13 @@ export interface ChannelSessionDeps {
   procedures: ChannelProcedures;
   /** True when the client is closed: nothing may start. */
   isStopped(): boolean;
+  /**
+   * Runs a deferred start in the client's call order (`CallOrder.enqueue`), so calls made after
+   * `subscribe()` leave after the subscription. Returns the cancel function.
+   */
+  enqueue(start: () => void): () => void;
+  /** How long `setPresence` waits for the subscription to be live, in ms (`Infinity`: forever). */
+  callTimeoutMs: number;
   unsubscribeDelayMs: number;
   /** Delays between retries of a subscription that failed with a retryable error. */
   backoff: ResolvedBackoffOptions;
@@ -108,15 +116,13 @@ export function createChannelSession(deps: ChannelSessionDeps): ChannelSession {
   let error: SwitchboardError | null = null;
   let subscription: { unsubscribe(): void } | null = null;
   let startScheduled = false;
-  /** How many times the server caught this subscription up (`$live`), across reconnects and retries. */
-  let liveCount = 0;
   let disposed = false;
   let disposeTimer: ReturnType<typeof setTimeout> | undefined;
   const retryBackoff = createBackoff(deps.backoff);
   let retryTimer: ReturnType<typeof setTimeout> | undefined;
   /**
    * Where to resume: the tracked id of the last frame, exactly what tRPC re-sends as `lastEventId` after
-   * a reconnect (the last stored event, or the position `$live` reported; none after `$gap`).
+   * a reconnect (the last stored event, or the position `$live`, `$gap` or an ephemeral event reported).
    */
   let position: string | undefined;
   let members: readonly PresenceMember[] | undefined;
@@ -146,17 +152,43 @@ export function createChannelSession(deps: ChannelSessionDeps): ChannelSession {
     for (const waiter of waiters) failure ? waiter.reject(failure) : waiter.resolve();
   }
 
-  function whenLive(): Promise<void> {
+  /** Resolves once live; rejects with `TIMEOUT` after `timeoutMs`, or when the subscription ends. */
+  function whenLive(timeoutMs: number): Promise<void> {
     if (status === 'live') return Promise.resolve();
     if (disposed) return Promise.reject(new Error(`${channel}: no longer subscribed`));
-    return new Promise((resolve, reject) => liveWaiters.push({ resolve, reject }));
+    return new Promise((resolve, reject) => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const waiter = {
+        resolve() {
+          clearTimeout(timer);
+          resolve();
+        },
+        reject(failure: Error) {
+          clearTimeout(timer);
+          reject(failure);
+        },
+      };
+      liveWaiters.push(waiter);
+      // setTimeout would fire an infinite delay at once.
+      if (Number.isFinite(timeoutMs))
+        timer = setTimeout(() => {
+          liveWaiters = liveWaiters.filter((other) => other !== waiter);
+          reject(
+            new SwitchboardError(
+              ErrorCode.TIMEOUT,
+              `${channel}: not live within ${timeoutMs} ms (status ${status}); the presence is set once it is`,
+            ),
+          );
+        }, timeoutMs);
+    });
   }
 
   function scheduleStart() {
     if (startScheduled || subscription || disposed) return;
     startScheduled = true;
-    // Deferred, so listeners added in the same tick (two hooks in one component) all count toward `replay`.
-    queueMicrotask(() => {
+    // Deferred, so listeners added in the same tick (two hooks in one component) all count toward `replay`;
+    // in the client's call order, so a publish made right after `subscribe()` still leaves after it.
+    deps.enqueue(() => {
       startScheduled = false;
       start();
     });
@@ -213,17 +245,19 @@ export function createChannelSession(deps: ChannelSessionDeps): ChannelSession {
 
   /** `$live`: the server sent what this subscription missed and it is attached to the channel. */
   function caughtUp() {
-    liveCount++;
     retryBackoff.opened(Date.now());
-    // A new connection has no metadata for us; setPresence calls waiting for `live` send their own.
-    const reapply = liveCount > 1 && presenceMeta !== undefined && liveWaiters.length === 0;
+    // A new connection has no metadata for us; setPresence calls waiting for `live` send their own (one
+    // that timed out no longer waits, and its metadata is sent here).
+    const reapply = presenceMeta !== undefined && liveWaiters.length === 0;
     setStatus('live');
     loadPresence();
     if (reapply) sendPresence(presenceMeta!).catch(() => {});
   }
 
   function receive(item: ChannelStreamItem) {
-    position = item?.id;
+    // Every frame the server sends carries the position to resume from (`$live`, `$gap`, ephemeral events
+    // too); a frame without one (an older server's `$gap`) leaves the last known position in place.
+    if (item?.id !== undefined) position = item.id;
     const envelope = item?.data;
     if (typeof envelope?.type !== 'string') return;
     if (envelope.type === SystemEventType.PRESENCE)
@@ -332,9 +366,9 @@ export function createChannelSession(deps: ChannelSessionDeps): ChannelSession {
         remove(entry);
       };
     },
-    async setPresence(meta) {
+    async setPresence(meta, timeoutMs = deps.callTimeoutMs) {
       presenceMeta = meta;
-      await whenLive();
+      await whenLive(timeoutMs);
       // A later call replaced this metadata and sends its own.
       if (presenceMeta !== meta) return;
       await sendPresence(meta);

@@ -102,11 +102,13 @@ describe('credentials', () => {
     const client = connect({ url: fixture.wsUrl, getToken: tokens.getToken });
     const states = recordStates(client);
     const closed = await stateMatching(client, (s) => s.status === 'closed', 'closed');
+    const reason = 'upgrade refused with HTTP 401: missing or invalid credentials';
     expect(closed).toEqual({
       status: 'closed',
       attempt: 0,
       authError: 'unauthorized',
-      lastClose: { code: 1006, reason: 'upgrade refused with HTTP 401' },
+      error: { code: 'UNAUTHORIZED', message: reason },
+      lastClose: { code: 1006, reason },
     });
     expect(statuses(states)).toEqual(['connecting', 'closed']);
     // No retries: with 20 ms backoff, 300 ms would have allowed several.
@@ -115,27 +117,34 @@ describe('credentials', () => {
     expect(client.connection.getSnapshot()).toBe(closed);
     await expect(
       client.channel(chatChannel, 'lobby').publish('message', { text: 'hi' }),
-    ).rejects.toMatchObject({
-      code: 'UNAUTHORIZED',
-    });
+    ).rejects.toMatchObject({ code: 'UNAUTHORIZED', message: reason });
   });
 
   it.each([
-    [CloseCode.UNAUTHORIZED, 'unauthorized', 'unauthorized'],
-    [CloseCode.TOKEN_EXPIRED, 'token expired', 'unauthorized'],
-    [CloseCode.FORBIDDEN, 'forbidden', 'forbidden'],
-  ] as const)('stops on terminal close code %i with authError %s', async (code, reason, authError) => {
-    const fixture = track(await startTestServer(), (f) => f.close());
-    const tokens = countingGetToken(() => signToken('alice'));
-    const client = connect({ url: fixture.wsUrl, getToken: tokens.getToken });
-    await stateMatching(client, isOpen, 'open');
-    for (const connection of fixture.server.registry.all()) connection.socket.close(code, reason);
-    const closed = await stateMatching(client, (s) => s.status === 'closed', 'closed');
-    expect(closed).toEqual({ status: 'closed', attempt: 0, authError, lastClose: { code, reason } });
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    expect(tokens.calls).toBe(1);
-    expect(fixture.server.registry.size).toBe(0);
-  });
+    [CloseCode.UNAUTHORIZED, 'unauthorized', 'unauthorized', 'UNAUTHORIZED'],
+    [CloseCode.TOKEN_EXPIRED, 'token expired', 'unauthorized', 'UNAUTHORIZED'],
+    [CloseCode.FORBIDDEN, 'forbidden', 'forbidden', 'FORBIDDEN'],
+  ] as const)(
+    'stops on terminal close code %i with authError %s',
+    async (code, reason, authError, errorCode) => {
+      const fixture = track(await startTestServer(), (f) => f.close());
+      const tokens = countingGetToken(() => signToken('alice'));
+      const client = connect({ url: fixture.wsUrl, getToken: tokens.getToken });
+      await stateMatching(client, isOpen, 'open');
+      for (const connection of fixture.server.registry.all()) connection.socket.close(code, reason);
+      const closed = await stateMatching(client, (s) => s.status === 'closed', 'closed');
+      expect(closed).toEqual({
+        status: 'closed',
+        attempt: 0,
+        authError,
+        error: { code: errorCode, message: `the server ended the connection: ${reason} (${code})` },
+        lastClose: { code, reason },
+      });
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(tokens.calls).toBe(1);
+      expect(fixture.server.registry.size).toBe(0);
+    },
+  );
 
   it('reconnect() after `unauthorized` connects with a fresh token and resumes its channels', async () => {
     const fixture = track(await startTestServer(), (f) => f.close());

@@ -1,11 +1,19 @@
-import { isTerminalClose, transformer } from '@switchboard/protocol';
+import { ErrorCode, SwitchboardError, transformer } from '@switchboard/protocol';
 import { createWSClient, type TRPCLink, type TRPCWebSocketClient, wsLink } from '@trpc/client';
 import type { AnyTRPCRouter } from '@trpc/server';
-import { type AuthError, authErrorOfClose, authErrorOfStatus, checkAuth } from './authError.ts';
+import { observable } from '@trpc/server/observable';
+import { checkAuth } from './authError.ts';
 import { createBackoff } from './backoff.ts';
-import { type CloseInfo, type ConnectionStore, createConnectionStore } from './connectionState.ts';
+import {
+  type CloseInfo,
+  type ConnectionFailure,
+  type ConnectionStore,
+  createConnectionStore,
+} from './connectionState.ts';
+import { asTRPCClientError, isTransportFailure } from './errors.ts';
 import { instrumentWebSocket, reportsUpgradeStatus } from './instrumentWebSocket.ts';
-import type { ResolvedClientOptions } from './options.ts';
+import { clientDefaults, type ResolvedClientOptions } from './options.ts';
+import { closeRefusal, createRepeatedRefusals, describeUpgradeRefusal, upgradeRefusal } from './refusal.ts';
 import { createRetryTimer } from './retryTimer.ts';
 import type { TokenRefresh } from './tokenRefresh.ts';
 
@@ -22,8 +30,11 @@ export class ClientClosedError extends Error {
  * - the wait before a retry happens inside the `url` callback (tRPC's `retryDelayMs` is 0), because tRPC's
  *   own sleep cannot be interrupted, and an `online` event or `close()` must end the wait;
  * - `getToken()` is called in the same callback, so every attempt carries a fresh token;
- * - terminal refusals (close codes 4500-4999, HTTP 401/403 on the upgrade, or the auth check endpoint
- *   answering 401/403 after repeated failures in browsers) stop reconnecting;
+ * - refusals retrying cannot fix stop reconnecting (see `ConnectionFailure`): close codes 4500-4999, a 4xx
+ *   on the upgrade but 408/429 (Node reads it; browsers ask the auth check endpoint after repeated
+ *   failures), and the same refusal close twice in a row with nothing accepted in between;
+ * - calls settle: once stopped, waiting and new calls reject with why; a call whose socket closed before
+ *   its answer rejects with `CONNECTION_LOST` (tRPC reports it as an error without a code);
  * - the token refresh learns which token each open socket carries, and when that socket is gone.
  */
 export interface Connection {
@@ -32,6 +43,8 @@ export interface Connection {
   readonly state: ConnectionStore;
   /** True once `close()` was called or the server refused for good (until `reconnect()`). */
   readonly stopped: boolean;
+  /** While stopped: what calls reject with (the refusal, or "the client is closed" after `close()`). */
+  stoppedError(): SwitchboardError | undefined;
   /** Called after `reconnect()` started a new transport: subscriptions that ended must start again. */
   onRestart(listener: () => void): () => void;
   reconnect(): void;
@@ -43,7 +56,7 @@ interface SocketAttempt {
   /** The token this socket connected with. */
   token: string | undefined;
   opened: boolean;
-  refusedStatus: number | undefined;
+  refused: { status: number; detail: string | undefined } | undefined;
 }
 
 interface Transport {
@@ -57,30 +70,38 @@ export function createConnection(options: ResolvedClientOptions, tokenRefresh?: 
   const retryTimer = createRetryTimer();
   const restartListeners = new Set<() => void>();
   const readsUpgradeStatus = reportsUpgradeStatus(options.WebSocket);
+  const refusals = createRepeatedRefusals(clientDefaults.refusalClosesBeforeStop);
+  const pendingCalls = new Set<{ fail(error: SwitchboardError): void }>();
   let stopped = false;
+  /** Why the client stopped on its own; undefined after `close()` and while running. */
+  let failure: ConnectionFailure | undefined;
   let failuresBeforeOpen = 0;
   /** The socket of the current attempt; events of any other socket are stale. */
   let current: SocketAttempt | undefined;
   /** The token `url()` handed to tRPC for the socket it is about to create. */
   let tokenOfNextSocket: string | undefined;
 
-  const WebSocketImpl = instrumentWebSocket(options.WebSocket, {
-    created(socket) {
-      current = { socket, token: tokenOfNextSocket, opened: false, refusedStatus: undefined };
+  const WebSocketImpl = instrumentWebSocket(
+    options.WebSocket,
+    {
+      created(socket) {
+        current = { socket, token: tokenOfNextSocket, opened: false, refused: undefined };
+      },
+      opened(socket) {
+        if (current?.socket !== socket) return;
+        current.opened = true;
+        failuresBeforeOpen = 0;
+        backoff.opened(Date.now());
+        store.dispatch({ type: 'open' });
+        tokenRefresh?.socketOpened(current.token);
+      },
+      refused(socket, status, detail) {
+        if (current?.socket === socket) current.refused = { status, detail };
+      },
+      closed: socketOnClose,
     },
-    opened(socket) {
-      if (current?.socket !== socket) return;
-      current.opened = true;
-      failuresBeforeOpen = 0;
-      backoff.opened(Date.now());
-      store.dispatch({ type: 'open' });
-      tokenRefresh?.socketOpened(current.token);
-    },
-    refused(socket, status) {
-      if (current?.socket === socket) current.refusedStatus = status;
-    },
-    closed: socketOnClose,
-  });
+    clientDefaults.refusalBodyTimeoutMs,
+  );
 
   function socketOnClose(socket: object, code: number, reason: string) {
     if (current?.socket !== socket) return;
@@ -89,15 +110,18 @@ export function createConnection(options: ResolvedClientOptions, tokenRefresh?: 
     backoff.closed(Date.now());
     if (!attempt.opened) failuresBeforeOpen++;
     if (stopped) return;
-    if (attempt.refusedStatus !== undefined) {
-      const refusal = { code, reason: `upgrade refused with HTTP ${attempt.refusedStatus}` };
-      const authError = authErrorOfStatus(attempt.refusedStatus);
-      if (authError) return stop(authError, refusal);
-      store.dispatch({ type: 'closed', close: refusal });
+    if (attempt.refused) {
+      const { status, detail } = attempt.refused;
+      const close = { code, reason: describeUpgradeRefusal(status, detail) };
+      const refusal = upgradeRefusal(status, detail);
+      if (refusal) return stop(refusal, close);
+      store.dispatch({ type: 'closed', close });
       return;
     }
-    if (isTerminalClose(code)) return stop(authErrorOfClose(code), { code, reason });
-    store.dispatch({ type: 'closed', close: { code, reason } });
+    const close = { code, reason };
+    const refusal = closeRefusal(close) ?? (attempt.opened ? refusals.closed(close) : undefined);
+    if (refusal) return stop(refusal, close);
+    store.dispatch({ type: 'closed', close });
   }
 
   /** The current socket is gone (or will be, unnoticed): its token no longer needs a refresh. */
@@ -154,7 +178,10 @@ export function createConnection(options: ResolvedClientOptions, tokenRefresh?: 
           fetch: options.fetch!,
           timeoutMs: options.authCheckTimeoutMs,
         });
-        if (authError) stop(authError);
+        if (authError) {
+          const code = authError === 'forbidden' ? ErrorCode.FORBIDDEN : ErrorCode.UNAUTHORIZED;
+          stop({ code, message: `the server refuses these credentials (${authError}, said the auth check)` });
+        }
       }
       if (!isCurrent()) throw new ClientClosedError('the Switchboard client is closed');
       tokenOfNextSocket = token;
@@ -177,25 +204,96 @@ export function createConnection(options: ResolvedClientOptions, tokenRefresh?: 
     retryTimer.skip();
   }
 
-  function stop(authError?: AuthError, close?: CloseInfo) {
+  /** Stops reconnecting: `close()` (no `why`), or a refusal retrying cannot fix. */
+  function stop(why?: ConnectionFailure, close?: CloseInfo) {
     if (stopped) return;
     stopped = true;
+    failure = why;
     retryTimer.cancel();
     tokenRefresh?.socketClosed();
     options.onlineEvents?.removeEventListener('online', onOnline);
-    store.dispatch({ type: 'stop', authError, close });
+    store.dispatch({ type: 'stop', error: why, close });
+    // No socket will answer them: settle them with the reason, before tRPC's close fails them vaguely
+    // ("Closed before connection was established"). After `close()`, tRPC lets sent calls finish.
+    if (why) {
+      const error = stoppedError()!;
+      for (const call of [...pendingCalls]) call.fail(error);
+    }
     void transport.wsClient.close();
   }
+
+  function stoppedError(): SwitchboardError | undefined {
+    if (!stopped) return undefined;
+    if (failure) return new SwitchboardError(failure.code, failure.message);
+    return new SwitchboardError(ErrorCode.BAD_REQUEST, 'the Switchboard client is closed');
+  }
+
+  /**
+   * Sends an operation through the current transport, and keeps what the connection must know: that the
+   * server accepted something (a refusal count starts over), and which calls wait for an answer.
+   */
+  const link: TRPCLink<AnyTRPCRouter> = (runtime) => (operation) =>
+    observable((observer) => {
+      const closedError = stoppedError();
+      if (closedError) {
+        observer.error(asTRPCClientError(closedError));
+        return () => {};
+      }
+      const isCall = operation.op.type !== 'subscription';
+      const call = {
+        fail(error: SwitchboardError) {
+          pendingCalls.delete(call);
+          subscription.unsubscribe();
+          observer.error(asTRPCClientError(error));
+        },
+      };
+      if (isCall) pendingCalls.add(call);
+      const subscription = transport
+        .link(runtime)(operation)
+        .subscribe({
+          next(envelope) {
+            const { result } = envelope;
+            if (isCall || result.type === 'started' || result.type === 'data' || result.type === undefined)
+              refusals.accepted();
+            observer.next(envelope);
+          },
+          error(error) {
+            pendingCalls.delete(call);
+            const stoppedBecause = stoppedError();
+            if (stoppedBecause) observer.error(asTRPCClientError(stoppedBecause));
+            else if (isTransportFailure(error))
+              observer.error(
+                asTRPCClientError(
+                  new SwitchboardError(
+                    ErrorCode.CONNECTION_LOST,
+                    `the connection closed before the answer arrived (${error.message})`,
+                    { cause: error },
+                  ),
+                ),
+              );
+            else observer.error(error);
+          },
+          complete() {
+            pendingCalls.delete(call);
+            observer.complete();
+          },
+        });
+      return () => {
+        pendingCalls.delete(call);
+        subscription.unsubscribe();
+      };
+    });
 
   options.onlineEvents?.addEventListener('online', onOnline);
   let transport: Transport = createTransport();
 
   return {
-    link: (runtime) => (operation) => transport.link(runtime)(operation),
+    link,
     state: store,
     get stopped() {
       return stopped;
     },
+    stoppedError,
     onRestart(listener) {
       restartListeners.add(listener);
       return () => restartListeners.delete(listener);
@@ -203,7 +301,9 @@ export function createConnection(options: ResolvedClientOptions, tokenRefresh?: 
     reconnect() {
       if (!stopped) return;
       stopped = false;
+      failure = undefined;
       failuresBeforeOpen = 0;
+      refusals.reset();
       current = undefined;
       backoff.reset();
       store.dispatch({ type: 'restart' });

@@ -80,13 +80,20 @@ describe('transition', () => {
     });
   });
 
-  it('stops with the auth error and the close that caused it, and ignores everything but restart after', () => {
+  it('stops with the error, its auth error and the close that caused it, and ignores everything but restart after', () => {
     const refused = { code: 4500, reason: 'unauthorized' };
+    const error = { code: 'UNAUTHORIZED', message: 'token revoked' } as const;
     const closed = transition(
       { status: 'reconnecting', attempt: 3 },
-      { type: 'stop', authError: 'unauthorized', close: refused },
+      { type: 'stop', error, close: refused },
     );
-    expect(closed).toEqual({ status: 'closed', attempt: 3, authError: 'unauthorized', lastClose: refused });
+    expect(closed).toEqual({
+      status: 'closed',
+      attempt: 3,
+      authError: 'unauthorized',
+      error,
+      lastClose: refused,
+    });
     for (const event of [
       { type: 'attempt' },
       { type: 'open' },

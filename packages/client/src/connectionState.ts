@@ -1,9 +1,23 @@
-import type { AuthError } from './authError.ts';
+import type { ErrorCode } from '@switchboard/protocol';
+import { type AuthError, authErrorOfCode } from './authError.ts';
 
 /** How a socket closed: the close frame's code and reason (1006 and '' when there was no close frame). */
 export interface CloseInfo {
   code: number;
   reason: string;
+}
+
+/**
+ * Why the client stopped on its own: the server refused in a way that retrying cannot fix. `code` is what
+ * calls made meanwhile reject with; `message` says why, with the server's reason when it gave one:
+ * - `UNAUTHORIZED` / `FORBIDDEN`: HTTP 401/403 on the upgrade, close codes 4500-4503, or the auth check;
+ * - `NOT_FOUND`: HTTP 404 on the upgrade (no WebSocket endpoint at the URL);
+ * - `BAD_REQUEST`: any other 4xx on the upgrade (but 408 and 429), or the same refusal close (1008/1009,
+ *   same reason) twice in a row with nothing accepted in between (`lastClose` is that close).
+ */
+export interface ConnectionFailure {
+  code: ErrorCode;
+  message: string;
 }
 
 /**
@@ -14,32 +28,51 @@ export interface CloseInfo {
  * - `open`: connected;
  * - `reconnecting`: was open and lost the connection; `attempt` is the retry number (1 for the first);
  * - `closed`: stopped for good: `close()` was called, or the server refused for a reason retrying cannot fix
- *   (`authError`).
- * Every variant has the same fields, so `state.authError` reads without narrowing.
+ *   (`error`, and `authError` when it is about credentials); `reconnect()` starts over.
+ * Every variant has the same fields, so `state.authError` and `state.error` read without narrowing.
  */
 export type ConnectionState =
-  | { status: 'idle'; attempt: 0; lastClose?: CloseInfo; nextRetryAt?: undefined; authError?: undefined }
+  | {
+      status: 'idle';
+      attempt: 0;
+      lastClose?: CloseInfo;
+      nextRetryAt?: undefined;
+      authError?: undefined;
+      error?: undefined;
+    }
   | {
       status: 'connecting';
       attempt: number;
       lastClose?: CloseInfo;
       nextRetryAt?: number;
       authError?: undefined;
+      error?: undefined;
     }
-  | { status: 'open'; attempt: 0; lastClose?: CloseInfo; nextRetryAt?: undefined; authError?: undefined }
+  | {
+      status: 'open';
+      attempt: 0;
+      lastClose?: CloseInfo;
+      nextRetryAt?: undefined;
+      authError?: undefined;
+      error?: undefined;
+    }
   | {
       status: 'reconnecting';
       attempt: number;
       lastClose?: CloseInfo;
       nextRetryAt?: number;
       authError?: undefined;
+      error?: undefined;
     }
   | {
       status: 'closed';
       attempt: number;
       lastClose?: CloseInfo;
       nextRetryAt?: undefined;
+      /** Set when the server refused the credentials: `error.code` is UNAUTHORIZED or FORBIDDEN. */
       authError?: AuthError;
+      /** Why the client stopped, when it was not `close()`. */
+      error?: ConnectionFailure;
     };
 
 export type ConnectionStatus = ConnectionState['status'];
@@ -53,8 +86,8 @@ export type ConnectionEvent =
   | { type: 'open' }
   /** The socket closed, or an attempt failed before it had one (`close` undefined: e.g. `getToken` threw). */
   | { type: 'closed'; close?: CloseInfo }
-  /** Stop for good. */
-  | { type: 'stop'; authError?: AuthError; close?: CloseInfo }
+  /** Stop for good: `close()` (no `error`), or a refusal retrying cannot fix. */
+  | { type: 'stop'; error?: ConnectionFailure; close?: CloseInfo }
   /** After `closed`: start over (`client.reconnect()`). */
   | { type: 'restart' };
 
@@ -97,14 +130,13 @@ export function transition(state: ConnectionState, event: ConnectionEvent): Conn
       );
       break;
     }
-    case 'stop':
-      next = withLastClose(
-        event.authError
-          ? { status: 'closed', attempt: state.attempt, authError: event.authError }
-          : { status: 'closed', attempt: state.attempt },
-        event.close ?? state.lastClose,
-      );
+    case 'stop': {
+      const authError = event.error && authErrorOfCode(event.error.code);
+      next = withLastClose({ status: 'closed', attempt: state.attempt }, event.close ?? state.lastClose);
+      if (authError) next.authError = authError;
+      if (event.error) next.error = event.error;
       break;
+    }
     case 'restart':
       return state;
   }
@@ -121,8 +153,30 @@ function sameState(a: ConnectionState, b: ConnectionState): boolean {
     a.attempt === b.attempt &&
     a.nextRetryAt === b.nextRetryAt &&
     a.authError === b.authError &&
+    a.error === b.error &&
     a.lastClose === b.lastClose
   );
+}
+
+/**
+ * The state in a few words, for error messages (a call that timed out says why nothing came back):
+ * "connecting, 3 failed attempts, last close 1006", "open", "closed: upgrade refused with HTTP 404".
+ */
+export function describeConnectionState(state: ConnectionState): string {
+  if (state.status === 'open') return 'open';
+  if (state.status === 'closed') return state.error ? `closed: ${state.error.message}` : 'closed';
+  const parts: string[] = [state.status];
+  if (state.attempt > 0)
+    parts.push(
+      state.status === 'reconnecting'
+        ? `retry ${state.attempt}`
+        : `${state.attempt} failed attempt${state.attempt === 1 ? '' : 's'}`,
+    );
+  if (state.lastClose)
+    parts.push(
+      `last close ${state.lastClose.code}${state.lastClose.reason ? ` "${state.lastClose.reason}"` : ''}`,
+    );
+  return parts.join(', ');
 }
 
 /** Called with the new and the previous state after every change. */

@@ -2,11 +2,13 @@ import type { ChannelDefinition } from '@switchboard/protocol';
 import { createTRPCClient, type TRPCClient } from '@trpc/client';
 import type { AnyTRPCRouter } from '@trpc/server';
 import { authProceduresOf } from './authProcedures.ts';
+import { createCallOrder } from './callOrder.ts';
+import { callTimeoutLink } from './callTimeout.ts';
 import { type ChannelHandle, createChannelHandle } from './channel.ts';
 import { channelProceduresOf } from './channelProcedures.ts';
 import { type ChannelSession, createChannelSession } from './channelSession.ts';
 import { createConnection } from './connection.ts';
-import type { ConnectionStore } from './connectionState.ts';
+import { type ConnectionStore, describeConnectionState } from './connectionState.ts';
 import { type ClientOptions, resolveClientOptions } from './options.ts';
 import { createTokenRefresh } from './tokenRefresh.ts';
 
@@ -51,7 +53,18 @@ export function createSwitchboardClient<TRouter extends AnyTRPCRouter = AnyTRPCR
         })
       : undefined;
   const connection = createConnection(resolved, tokenRefresh);
-  const trpc = createTRPCClient<TRouter>({ links: [connection.link] });
+  const callOrder = createCallOrder();
+  const trpc = createTRPCClient<TRouter>({
+    links: [
+      // Outermost, so a call's time counts from when it was made, including its wait for its turn.
+      callTimeoutLink({
+        defaultTimeoutMs: resolved.callTimeoutMs,
+        describeConnection: () => describeConnectionState(connection.state.getSnapshot()),
+      }),
+      callOrder.link,
+      connection.link,
+    ],
+  });
   const procedures = channelProceduresOf(trpc);
   const sessions = new Map<string, ChannelSession>();
 
@@ -70,6 +83,8 @@ export function createSwitchboardClient<TRouter extends AnyTRPCRouter = AnyTRPCR
         channel,
         procedures,
         isStopped: () => connection.stopped,
+        enqueue: callOrder.enqueue,
+        callTimeoutMs: resolved.callTimeoutMs,
         unsubscribeDelayMs: resolved.unsubscribeDelayMs,
         backoff: resolved.backoff,
         onDisposed: () => {
@@ -86,10 +101,9 @@ export function createSwitchboardClient<TRouter extends AnyTRPCRouter = AnyTRPCR
     procedures,
     sessionFor,
     existingSession: (channel: string) => sessions.get(channel),
-    closedBecause: () => {
-      const state = connection.state.getSnapshot();
-      return state.status === 'closed' ? (state.authError ?? true) : undefined;
-    },
+    stoppedError: () => connection.stoppedError(),
+    callTimeoutMs: resolved.callTimeoutMs,
+    backoff: resolved.backoff,
   };
 
   return {

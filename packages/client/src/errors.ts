@@ -6,6 +6,8 @@ import {
   trpcCodeOf,
 } from '@switchboard/protocol';
 import { TRPCClientError } from '@trpc/client';
+import type { AnyTRPCRouter } from '@trpc/server';
+import { TRPC_ERROR_CODES_BY_KEY } from '@trpc/server/rpc';
 
 interface ErrorData {
   /** Set by the Switchboard server for domain errors. */
@@ -25,6 +27,8 @@ function isErrorCode(value: unknown): value is ErrorCode {
  */
 export function toSwitchboardError(error: unknown): SwitchboardError {
   if (isSwitchboardError(error)) return error;
+  // Made by this client (timeout, lost connection, refused for good): see `asTRPCClientError`.
+  if (error instanceof TRPCClientError && isSwitchboardError(error.cause)) return error.cause;
   if (error instanceof TRPCClientError) {
     const data = (error.data ?? {}) as ErrorData;
     const code = isErrorCode(data.switchboardCode)
@@ -48,4 +52,32 @@ export function trpcErrorCode(error: unknown): string | undefined {
 /** True when sending the same request again later can succeed (see `isRetryableTrpcCode` in protocol). */
 export function isRetryableError(error: SwitchboardError): boolean {
   return isRetryableTrpcCode(trpcErrorCode(error.cause) ?? trpcCodeOf[error.code]);
+}
+
+/**
+ * Wraps an error this client decided (a timeout, a lost connection, a refusal that stopped the client) as
+ * the `TRPCClientError` tRPC's links and `client.trpc` callers expect, shaped like a server's answer:
+ * `error.data.code` is the tRPC code and `error.data.switchboardCode` the domain code, and `cause` is the
+ * `SwitchboardError` itself, which `toSwitchboardError` returns as is.
+ */
+export function asTRPCClientError(error: SwitchboardError): TRPCClientError<AnyTRPCRouter> {
+  const trpcCode = trpcCodeOf[error.code];
+  return new TRPCClientError(error.message, {
+    cause: error,
+    result: {
+      error: {
+        code: TRPC_ERROR_CODES_BY_KEY[trpcCode],
+        message: error.message,
+        data: { code: trpcCode, switchboardCode: error.code },
+      },
+    },
+  });
+}
+
+/**
+ * True when a call failed on the way, not by the server's answer: the socket closed before the answer
+ * arrived (or before the request could be sent). Server answers always carry their error shape.
+ */
+export function isTransportFailure(error: unknown): boolean {
+  return error instanceof TRPCClientError && error.shape === undefined && !isSwitchboardError(error.cause);
 }

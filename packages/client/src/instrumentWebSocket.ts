@@ -4,15 +4,28 @@ import type { WebSocketConstructor } from './options.ts';
 export interface SocketObserver {
   created(socket: object): void;
   opened(socket: object): void;
-  /** The server answered the upgrade with this HTTP status instead of switching protocols (Node only). */
-  refused(socket: object, status: number): void;
+  /**
+   * The server answered the upgrade with this HTTP status instead of switching protocols (Node only), and
+   * `detail`, its reason from the response body (`{"error": ...}` or short text) when it sent one.
+   */
+  refused(socket: object, status: number, detail: string | undefined): void;
   closed(socket: object, code: number, reason: string): void;
 }
 
+/** The response of a refused upgrade, as `ws` hands it over (Node's `IncomingMessage`). */
+interface RefusedResponse {
+  statusCode?: number;
+  on(event: 'data', listener: (chunk: Buffer | string) => void): void;
+  on(event: 'end' | 'close' | 'error', listener: () => void): void;
+}
+
 interface NodeStyleSocket {
-  on(event: 'unexpected-response', listener: (req: unknown, res: { statusCode?: number }) => void): void;
+  on(event: 'unexpected-response', listener: (req: unknown, res: RefusedResponse) => void): void;
   terminate(): void;
 }
+
+/** Most of a refused upgrade's body read for its reason; a reason is short (a close reason fits 123 bytes). */
+const MAX_REFUSAL_BODY_BYTES = 1024;
 
 /**
  * True when sockets of this class report the HTTP status of a refused upgrade: the `ws` package emits
@@ -30,6 +43,7 @@ export function reportsUpgradeStatus(WebSocketImpl: WebSocketConstructor): boole
 export function instrumentWebSocket(
   WebSocketImpl: WebSocketConstructor,
   observer: SocketObserver,
+  refusalBodyTimeoutMs: number,
 ): typeof WebSocket {
   const Base = WebSocketImpl as unknown as typeof WebSocket;
   const nodeStyle = reportsUpgradeStatus(WebSocketImpl);
@@ -41,12 +55,49 @@ export function instrumentWebSocket(
       this.addEventListener('close', (event) => observer.closed(this, event.code, event.reason));
       if (nodeStyle) {
         const socket = this as unknown as NodeStyleSocket;
-        // With a listener, `ws` leaves the refused handshake to us: terminate it, which emits error + close.
+        // With a listener, `ws` leaves the refused handshake to us: read the reason, then terminate it,
+        // which emits error + close.
         socket.on('unexpected-response', (_req, res) => {
-          observer.refused(this, res.statusCode ?? 0);
-          socket.terminate();
+          void readReason(res, refusalBodyTimeoutMs).then((detail) => {
+            observer.refused(this, res.statusCode ?? 0, detail);
+            socket.terminate();
+          });
         });
       }
     }
   };
+}
+
+/**
+ * The reason in a refused upgrade's body: the `error` (or `message`) string of a JSON body, or short plain
+ * text. Resolves `undefined` when there is none, or when the body does not end within `timeoutMs`.
+ */
+function readReason(res: RefusedResponse, timeoutMs: number): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    let body = '';
+    const done = () => {
+      clearTimeout(timer);
+      resolve(reasonOf(body));
+    };
+    const timer = setTimeout(done, timeoutMs);
+    res.on('data', (chunk) => {
+      if (body.length < MAX_REFUSAL_BODY_BYTES) body += String(chunk);
+    });
+    res.on('end', done);
+    res.on('close', done);
+    res.on('error', done);
+  });
+}
+
+function reasonOf(body: string): string | undefined {
+  const text = body.slice(0, MAX_REFUSAL_BODY_BYTES).trim();
+  if (!text) return undefined;
+  try {
+    const parsed = JSON.parse(text) as { error?: unknown; message?: unknown };
+    const reason = typeof parsed.error === 'string' ? parsed.error : parsed.message;
+    return typeof reason === 'string' && reason ? reason : undefined;
+  } catch {
+    // Plain text (an HTML error page is no reason).
+    return text.startsWith('<') ? undefined : text.slice(0, 200);
+  }
 }

@@ -77,6 +77,14 @@ export interface ClientOptions {
    * followed at once by a subscribe (React Strict Mode, route changes) reuses it. @default 0
    */
   unsubscribeDelayMs?: number;
+  /**
+   * A query, mutation or `publish()` that has not settled this long after it was called rejects with
+   * `TIMEOUT`, in ms, whether it waited for a connection or for the answer; a `publish()` retried after a
+   * lost connection keeps its first deadline. Per call: `publish(type, payload, { timeoutMs })`, or
+   * `trpc.x.query(input, { context: { timeoutMs } })`. `Infinity` waits forever. Subscriptions never time
+   * out: they wait for the connection and resume. @default 10000
+   */
+  callTimeoutMs?: number;
 }
 
 /** Options of a channel view (`client.channel(def, key).view()`, what `useChannel` reads). */
@@ -96,6 +104,14 @@ export const clientDefaults = {
   authCheckAfterFailures: 3,
   authCheckTimeoutMs: 5_000,
   unsubscribeDelayMs: 0,
+  callTimeoutMs: 10_000,
+  /**
+   * The same refusal close (1008/1009, same reason) this many times in a row, with nothing accepted in
+   * between, stops reconnecting: sending the same again is refused again (issue 12, item 2).
+   */
+  refusalClosesBeforeStop: 2,
+  /** Longest wait for the body (the reason) of a refused upgrade, in ms, before reporting the status alone. */
+  refusalBodyTimeoutMs: 1_000,
   refreshBeforeExpiryMs: 60_000,
   backoff: { initialDelayMs: 250, maxDelayMs: 30_000, stableAfterMs: 5_000 },
   keepAlive: { enabled: true, intervalMs: 20_000, pongTimeoutMs: 5_000 },
@@ -106,6 +122,9 @@ export const clientDefaults = {
   authCheckAfterFailures: number;
   authCheckTimeoutMs: number;
   unsubscribeDelayMs: number;
+  callTimeoutMs: number;
+  refusalClosesBeforeStop: number;
+  refusalBodyTimeoutMs: number;
   refreshBeforeExpiryMs: number;
   backoff: Required<BackoffOptions>;
   keepAlive: Required<KeepAliveOptions>;
@@ -128,6 +147,7 @@ export interface ResolvedClientOptions {
   onlineEvents: OnlineEventSource | null;
   keepAlive: Required<KeepAliveOptions>;
   unsubscribeDelayMs: number;
+  callTimeoutMs: number;
 }
 
 const PREFIX = 'createSwitchboardClient';
@@ -156,6 +176,7 @@ export function resolveClientOptions(options: ClientOptions): ResolvedClientOpti
     onlineEvents: options.onlineEvents === undefined ? defaultOnlineEvents() : options.onlineEvents,
     keepAlive: { ...clientDefaults.keepAlive, ...definedOnly(options.keepAlive) },
     unsubscribeDelayMs: options.unsubscribeDelayMs ?? clientDefaults.unsubscribeDelayMs,
+    callTimeoutMs: options.callTimeoutMs ?? clientDefaults.callTimeoutMs,
   };
   if (!(backoff.initialDelayMs > 0)) {
     throw new TypeError(`${PREFIX}: backoff.initialDelayMs must be > 0, got ${backoff.initialDelayMs}`);
@@ -178,10 +199,21 @@ export function resolveClientOptions(options: ClientOptions): ResolvedClientOpti
       `${PREFIX}: refreshBeforeExpiryMs must be >= 0 or false, got ${resolved.refreshBeforeExpiryMs}`,
     );
   }
+  assertTimeoutMs(resolved.callTimeoutMs, `${PREFIX}: callTimeoutMs`);
   if (!(resolved.unsubscribeDelayMs >= 0)) {
     throw new TypeError(`${PREFIX}: unsubscribeDelayMs must be >= 0, got ${resolved.unsubscribeDelayMs}`);
   }
   return resolved;
+}
+
+/**
+ * Checks a call timeout (the client's, or one call's): a positive number of ms, or `Infinity` for none.
+ * Throws a `TypeError` naming `what` otherwise.
+ */
+export function assertTimeoutMs(value: number, what: string): void {
+  if (!(typeof value === 'number' && value > 0)) {
+    throw new TypeError(`${what} must be a positive number of ms (or Infinity), got ${value}`);
+  }
 }
 
 /** Resolves the view options of one channel view, clamping `replay` to what the server accepts. */

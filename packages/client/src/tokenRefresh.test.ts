@@ -75,6 +75,7 @@ describe('in-band token refresh', () => {
       status: 'closed',
       attempt: 0,
       authError: 'unauthorized',
+      error: { code: 'UNAUTHORIZED', message: 'the server ended the connection: token expired (4501)' },
       lastClose: { code: CloseCode.TOKEN_EXPIRED, reason: 'token expired' },
     });
     // One token to connect, one for the refresh the server did not know.
