@@ -58,8 +58,14 @@ export function isRetryableClose(code: number): boolean {
 
 /** HTTP status answered before the WebSocket upgrade, when it is refused. */
 export const UpgradeStatus = {
+  /** Malformed request: request target, percent-encoding or cookie that cannot be decoded. */
+  BAD_REQUEST: 400,
   UNAUTHORIZED: 401,
   FORBIDDEN: 403,
+  /** Not the WebSocket path. */
+  NOT_FOUND: 404,
+  /** This user already holds `maxConnectionsPerUser` connections: retry (with backoff) after one closes. */
+  TOO_MANY_CONNECTIONS: 429,
   AT_CAPACITY: 503,
 } as const;
 export type UpgradeStatus = (typeof UpgradeStatus)[keyof typeof UpgradeStatus];

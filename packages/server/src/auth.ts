@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { importSPKI, type JWTPayload, jwtVerify } from 'jose';
 import type { JwtOptions } from './options.ts';
+import { parseRequestTarget, readCookie } from './requestDecoding.ts';
 
 /** The verified identity of a connection, available as `ctx.user` in every procedure. */
 export interface AuthUser {
@@ -16,22 +17,14 @@ export interface AuthUser {
  * Finds the token of an upgrade request: `Authorization: Bearer`, then the `token` query parameter (browsers
  * cannot set headers on a WebSocket), then the cookie. The explicit token wins over the cookie because the
  * cookie is shared by every tab, while each tab may be signed in as someone else.
+ * Throws a BAD_REQUEST SwitchboardError when the request target or the cookie is malformed.
  */
 export function extractToken(req: IncomingMessage, cookieName: string): string | null {
   const header = req.headers.authorization;
   if (header?.startsWith('Bearer ')) return header.slice('Bearer '.length).trim() || null;
-  const query = new URL(req.url ?? '/', 'http://localhost').searchParams.get('token');
+  const query = parseRequestTarget(req.url).searchParams.get('token');
   if (query) return query;
   return readCookie(req.headers.cookie, cookieName);
-}
-
-function readCookie(header: string | undefined, name: string): string | null {
-  if (!header) return null;
-  for (const part of header.split(';')) {
-    const eq = part.indexOf('=');
-    if (eq > 0 && part.slice(0, eq).trim() === name) return decodeURIComponent(part.slice(eq + 1).trim());
-  }
-  return null;
 }
 
 export type TokenVerifier = (token: string) => Promise<AuthUser>;

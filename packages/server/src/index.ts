@@ -15,6 +15,7 @@ export { compareEventIds, formatEventId, newEpoch, parseEventId } from './broker
 export type { MemoryBrokerOptions } from './broker/memory.ts';
 export { createMemoryBroker } from './broker/memory.ts';
 export type { Caller, ChannelService } from './channels.ts';
+export type { HttpRequestHandler } from './httpHandler.ts';
 export type { TokenBucket } from './limits.ts';
 export { createTokenBucket } from './limits.ts';
 export { redactUrl } from './logger.ts';
@@ -22,8 +23,9 @@ export type { Metrics, ServerStats } from './metrics.ts';
 export type { ChannelAuthorizer, JwtOptions, ServerOptions } from './options.ts';
 export { serverDefaults } from './options.ts';
 export type { Connection, Registry } from './registry.ts';
+export { decodeComponent, parseRequestTarget, readCookie } from './requestDecoding.ts';
 export type { SwitchboardContext, SwitchboardServices } from './router.ts';
 export { initSwitchboard } from './router.ts';
 export type { SwitchboardServer } from './server.ts';
-export type { ServerChannel, ServerChannels } from './serverChannel.ts';
 export { createSwitchboardServer } from './server.ts';
+export type { ServerChannel, ServerChannels } from './serverChannel.ts';

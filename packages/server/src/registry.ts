@@ -29,6 +29,8 @@ export interface Registry {
   remove(connectionId: string): void;
   get(connectionId: string): Connection | undefined;
   byUser(userId: string): readonly Connection[];
+  /** Open connections of one user, without copying them (checked on every upgrade). */
+  countByUser(userId: string): number;
   all(): IterableIterator<Connection>;
   readonly size: number;
   /** Removes entries whose socket is already closed (a close event that never came); returns how many. */
@@ -58,6 +60,7 @@ export function createRegistry(): Registry {
     remove,
     get: (id) => connections.get(id),
     byUser: (userId) => [...(users.get(userId) ?? [])],
+    countByUser: (userId) => users.get(userId)?.size ?? 0,
     all: () => connections.values(),
     get size() {
       return connections.size;

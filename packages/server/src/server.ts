@@ -18,6 +18,7 @@ import { handleConnection } from './connection.ts';
 import { startExpirySweep } from './expiry.ts';
 import { createFanout } from './fanout.ts';
 import { startHeartbeat } from './heartbeat.ts';
+import { createHttpHandler } from './httpHandler.ts';
 import { createDefaultLogger, redactUrl } from './logger.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { resolveServerOptions, type ServerOptions } from './options.ts';
@@ -102,10 +103,7 @@ export function createSwitchboardServer(serverOptions: ServerOptions): Switchboa
     },
   };
 
-  const httpServer = createServer((req, res) => {
-    if (options.onHttpRequest) return options.onHttpRequest(req, res);
-    res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'not found' }));
-  });
+  const httpServer = createServer(createHttpHandler(options.onHttpRequest, logger));
   // perMessageDeflate off: its per-socket zlib memory is the first thing to go at 10k sockets.
   const wss = new WebSocketServer({
     noServer: true,
@@ -157,6 +155,7 @@ export function createSwitchboardServer(serverOptions: ServerOptions): Switchboa
       logger,
       isAccepting: () => accepting,
       connectionCount: () => registry.size,
+      connectionsOfUser: (userId) => registry.countByUser(userId),
       onConnection,
     }),
   );

@@ -1,12 +1,13 @@
-import type { IncomingMessage } from 'node:http';
+import { type IncomingMessage, STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { UpgradeStatus } from '@switchboard/protocol';
+import { isSwitchboardError, UpgradeStatus } from '@switchboard/protocol';
 import type { Logger } from 'pino';
 import type { WebSocket, WebSocketServer } from 'ws';
 import { type AuthUser, extractToken, type TokenVerifier } from './auth.ts';
 import { redactUrl } from './logger.ts';
 import type { Metrics } from './metrics.ts';
 import type { ResolvedServerOptions } from './options.ts';
+import { parseRequestTarget } from './requestDecoding.ts';
 
 export interface UpgradeDeps {
   wss: WebSocketServer;
@@ -18,19 +19,17 @@ export interface UpgradeDeps {
   isAccepting(): boolean;
   /** Connections open now. */
   connectionCount(): number;
+  /** Connections of one user open now. */
+  connectionsOfUser(userId: string): number;
+  /** Must register the connection synchronously: the per-user limit is checked right before the switch. */
   onConnection(socket: WebSocket, req: IncomingMessage, user: AuthUser): void;
 }
 
-const STATUS_TEXT: Record<number, string> = {
-  401: 'Unauthorized',
-  403: 'Forbidden',
-  404: 'Not Found',
-  503: 'Service Unavailable',
-};
-
 /**
  * Everything decided before the protocol switch, answered with a plain HTTP status so the socket is never
- * upgraded: path (404), draining or capacity (503), `Origin` allow-list (403), credentials (401).
+ * upgraded: malformed request (400), path (404), draining or capacity (503), `Origin` allow-list (403),
+ * credentials (401), connections of this user (429). The returned listener never rejects: whatever throws
+ * inside is logged and refused with 500, because a rejected `upgrade` listener would end the process.
  */
 export function createUpgradeHandler(deps: UpgradeDeps) {
   const { options, logger, metrics } = deps;
@@ -40,9 +39,10 @@ export function createUpgradeHandler(deps: UpgradeDeps) {
   function refuse(socket: Duplex, status: number, error: string, req: IncomingMessage) {
     metrics.upgradeRejections.inc({ status: String(status) });
     logger.info({ status, error, url: redactUrl(req.url), origin: req.headers.origin }, 'upgrade refused');
+    if (socket.destroyed) return;
     const body = JSON.stringify({ error });
     socket.end(
-      `HTTP/1.1 ${status} ${STATUS_TEXT[status]}\r\nConnection: close\r\nContent-Type: application/json\r\n` +
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\nContent-Type: application/json\r\n` +
         `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
     );
     socket.destroy();
@@ -60,12 +60,22 @@ export function createUpgradeHandler(deps: UpgradeDeps) {
     }
   }
 
-  return async (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    // Until ws takes the socket over: an error during the checks must not crash the process.
-    const destroyOnError = () => socket.destroy();
-    socket.on('error', destroyOnError);
-    const pathname = (req.url ?? '/').split('?', 1)[0];
-    if (pathname !== options.path) return refuse(socket, 404, 'no WebSocket endpoint here', req);
+  /** The token of the request; a malformed target or cookie is a BAD_REQUEST, refused with 400. */
+  async function authenticate(req: IncomingMessage): Promise<AuthUser | null> {
+    if (options.authenticate) return options.authenticate(req);
+    const token = extractToken(req, options.cookieName);
+    return token ? deps.verifyToken!(token) : null;
+  }
+
+  async function handle(req: IncomingMessage, socket: Duplex, head: Buffer, destroyOnError: () => void) {
+    let pathname: string;
+    try {
+      pathname = parseRequestTarget(req.url).pathname;
+    } catch (error) {
+      return refuse(socket, UpgradeStatus.BAD_REQUEST, (error as Error).message, req);
+    }
+    if (pathname !== options.path)
+      return refuse(socket, UpgradeStatus.NOT_FOUND, 'no WebSocket endpoint here', req);
     if (!deps.isAccepting()) return refuse(socket, UpgradeStatus.AT_CAPACITY, 'server is shutting down', req);
     if (deps.connectionCount() + pending >= options.maxConnections) {
       return refuse(socket, UpgradeStatus.AT_CAPACITY, 'server at capacity', req);
@@ -75,23 +85,43 @@ export function createUpgradeHandler(deps: UpgradeDeps) {
     pending++;
     let user: AuthUser | null = null;
     try {
-      if (options.authenticate) {
-        user = await options.authenticate(req);
-      } else {
-        const token = extractToken(req, options.cookieName);
-        user = token ? await deps.verifyToken!(token) : null;
-      }
+      user = await authenticate(req);
     } catch (error) {
+      if (isSwitchboardError(error) && error.code === 'BAD_REQUEST') {
+        return refuse(socket, UpgradeStatus.BAD_REQUEST, error.message, req);
+      }
       logger.info({ reason: (error as Error).message, url: redactUrl(req.url) }, 'authentication failed');
     } finally {
       pending--;
     }
     if (!user) return refuse(socket, UpgradeStatus.UNAUTHORIZED, 'missing or invalid credentials', req);
+    // Counted after authentication (only then is the user known) and with no await until `onConnection`
+    // registers the socket, so concurrent upgrades of one user cannot all pass the same count.
+    if (deps.connectionsOfUser(user.userId) >= options.maxConnectionsPerUser) {
+      return refuse(
+        socket,
+        UpgradeStatus.TOO_MANY_CONNECTIONS,
+        `too many connections for this user (limit ${options.maxConnectionsPerUser}): close one first`,
+        req,
+      );
+    }
     if (socket.destroyed) return;
     // Removed before the switch: a listener left on the socket would keep this request (and its URL with
     // the token) alive for as long as the connection lasts.
     socket.off('error', destroyOnError);
     const authenticated = user;
     deps.wss.handleUpgrade(req, socket, head, (ws) => deps.onConnection(ws, req, authenticated));
+  }
+
+  return async (req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> => {
+    // Until ws takes the socket over: an error during the checks must not crash the process.
+    const destroyOnError = () => socket.destroy();
+    socket.on('error', destroyOnError);
+    try {
+      await handle(req, socket, head, destroyOnError);
+    } catch (error) {
+      logger.warn({ err: error, url: redactUrl(req.url) }, 'upgrade failed');
+      refuse(socket, 500, 'internal error', req);
+    }
   };
 }
