@@ -24,6 +24,21 @@ export interface DemoConfig {
   heartbeatTimeoutMs: number | undefined;
   /** `MAX_CONNECTIONS`. @default 10000 */
   maxConnections: number | undefined;
+  /** `MAX_CONNECTIONS_PER_USER`: further upgrades of that user get HTTP 429. @default 50 */
+  maxConnectionsPerUser: number | undefined;
+  /** `NODE_ENV` is 'production'. */
+  production: boolean;
+  /**
+   * `DEV_LOGIN`: whether `POST /auth/dev-login` hands a token to anyone under any name. '1'/'true' turns it
+   * on, '0'/'false' off. @default on, except with NODE_ENV=production (then 403 unless DEV_LOGIN=1)
+   */
+  devLogin: boolean;
+  /**
+   * `TRUST_PROXY`: how many proxies in front of the server append the client's address to X-Forwarded-For
+   * (1 behind the shipped nginx). The dev-login rate limit is keyed by that address; with 0 it uses the
+   * socket peer and ignores the header, which a client could set to anything. @default 0
+   */
+  trustProxyHops: number;
   /** `RATE_LIMIT_PER_SECOND`: sustained inbound messages per connection. @default 50 */
   rateLimitPerSecond: number | undefined;
   /** `RATE_LIMIT_BURST`: burst of the per-connection token bucket. @default 100 */
@@ -43,6 +58,20 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): DemoConfig {
       throw new Error(`${name} must be a non-negative number, got "${raw}"`);
     return value;
   };
+  const flag = (name: string): boolean | undefined => {
+    const raw = env[name]?.trim().toLowerCase();
+    if (raw === undefined || raw === '') return undefined;
+    if (raw === '1' || raw === 'true') return true;
+    if (raw === '0' || raw === 'false') return false;
+    throw new Error(`${name} must be 1, true, 0 or false, got "${env[name]}"`);
+  };
+  const trustProxyHops = number('TRUST_PROXY') ?? 0;
+  if (!Number.isInteger(trustProxyHops)) {
+    throw new Error(
+      `TRUST_PROXY must be the number of proxies in front of the server (e.g. 1), got "${env.TRUST_PROXY}"`,
+    );
+  }
+  const production = env.NODE_ENV === 'production';
   return {
     port: number('PORT') ?? 3000,
     host: env.HOST || '127.0.0.1',
@@ -58,6 +87,10 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): DemoConfig {
     heartbeatIntervalMs: number('HEARTBEAT_INTERVAL_MS'),
     heartbeatTimeoutMs: number('HEARTBEAT_TIMEOUT_MS'),
     maxConnections: number('MAX_CONNECTIONS'),
+    maxConnectionsPerUser: number('MAX_CONNECTIONS_PER_USER'),
+    production,
+    devLogin: flag('DEV_LOGIN') ?? !production,
+    trustProxyHops,
     rateLimitPerSecond: number('RATE_LIMIT_PER_SECOND'),
     rateLimitBurst: number('RATE_LIMIT_BURST'),
     presenceTtlMs: number('PRESENCE_TTL_MS'),

@@ -3,9 +3,11 @@ import type { TokenBucket } from '@switchboard/server';
 import {
   createTokenBucket,
   extractToken,
+  parseRequestTarget,
   type SwitchboardServer,
   type TokenVerifier,
 } from '@switchboard/server';
+import { clientAddress } from './clientAddress.ts';
 import { DEV_TOKEN_TTL_SEC, devLogin } from './devLogin.ts';
 import { indexPage, serveApp } from './staticApps.ts';
 
@@ -13,6 +15,8 @@ import { indexPage, serveApp } from './staticApps.ts';
 const MAX_LOGIN_BODY_BYTES = 4096;
 /** Dev-login requests per minute per client address (burst 10). */
 const LOGIN_RATE_PER_MINUTE = 30;
+/** Client addresses with a login bucket kept at once; past it the map starts over (bounded memory). */
+const MAX_LOGIN_BUCKETS = 10_000;
 const COOKIE_NAME = 'sb_token';
 
 export interface HttpRouteDeps {
@@ -21,12 +25,21 @@ export interface HttpRouteDeps {
   authSecret: string;
   appsDir: string;
   secureCookies: boolean;
+  /** Whether `POST /auth/dev-login` hands out tokens (config `devLogin`: off in production unless opted in). */
+  devLogin: boolean;
+  /** Proxies trusted to set `X-Forwarded-For` for the login rate limit (config `trustProxyHops`). */
+  trustProxyHops: number;
 }
 
 function json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
   const text = JSON.stringify(body);
   res
-    .writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers })
+    .writeHead(status, {
+      'content-type': 'application/json',
+      'content-length': Buffer.byteLength(text),
+      'cache-control': 'no-store',
+      ...headers,
+    })
     .end(text);
 }
 
@@ -41,39 +54,53 @@ async function readBody(req: IncomingMessage): Promise<string | null> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-/** `/healthz`, `/readyz`, `/metrics`, `/auth/*`, the index page and the built apps. */
-export function createHttpRoutes(deps: HttpRouteDeps) {
-  const loginBuckets = new Map<string, TokenBucket>();
-  const loginAllowed = (address: string) => {
-    let bucket = loginBuckets.get(address);
-    if (!bucket) {
-      if (loginBuckets.size > 10_000) loginBuckets.clear();
-      loginBuckets.set(address, (bucket = createTokenBucket(LOGIN_RATE_PER_MINUTE / 60, 10)));
-    }
-    return bucket.take();
-  };
+interface RouteContext {
+  req: IncomingMessage;
+  res: ServerResponse;
+  deps: HttpRouteDeps;
+  server: SwitchboardServer;
+  loginAllowed(address: string): boolean;
+}
 
-  return async function onHttpRequest(req: IncomingMessage, res: ServerResponse) {
-    const { pathname } = new URL(req.url ?? '/', 'http://localhost');
-    const server = deps.server();
-    try {
-      if (req.method === 'GET' && pathname === '/healthz') return json(res, 200, { status: 'ok' });
-      if (req.method === 'GET' && pathname === '/readyz') {
+interface Route {
+  /** Methods served; others get 405. HEAD is served wherever GET is (Node drops the body). */
+  methods: readonly string[];
+  handle(context: RouteContext): void | Promise<void>;
+}
+
+/** The fixed routes; the apps under `/<app>/` are served after these (see `serveApp`). */
+const ROUTES = new Map<string, Route>(
+  Object.entries({
+    '/healthz': { methods: ['GET'], handle: ({ res }) => json(res, 200, { status: 'ok' }) },
+    '/readyz': {
+      methods: ['GET'],
+      handle({ res, server }) {
         const ready = server.accepting && server.broker.status === 'ready';
-        return json(res, ready ? 200 : 503, {
+        json(res, ready ? 200 : 503, {
           status: ready ? 'ready' : 'unavailable',
           broker: server.broker.status,
         });
-      }
-      if (req.method === 'GET' && pathname === '/metrics') {
+      },
+    },
+    '/metrics': {
+      methods: ['GET'],
+      async handle({ res, server }) {
         const body = await server.metrics.registry.metrics();
         res.writeHead(200, { 'content-type': server.metrics.registry.contentType }).end(body);
-        return;
-      }
-      if (pathname === '/auth/dev-login') {
-        if (req.method !== 'POST') return json(res, 405, { error: 'use POST' }, { allow: 'POST' });
-        if (!loginAllowed(req.socket.remoteAddress ?? ''))
+      },
+    },
+    '/auth/dev-login': {
+      methods: ['POST'],
+      async handle({ req, res, deps, loginAllowed }) {
+        if (!deps.devLogin) {
+          return json(res, 403, {
+            error:
+              'dev login is off in production: set DEV_LOGIN=1 to allow anyone to sign in under any name',
+          });
+        }
+        if (!loginAllowed(clientAddress(req, deps.trustProxyHops))) {
           return json(res, 429, { error: 'too many login attempts' });
+        }
         const raw = await readBody(req);
         if (raw === null) return json(res, 413, { error: 'body too large' });
         let body: unknown;
@@ -85,37 +112,76 @@ export function createHttpRoutes(deps: HttpRouteDeps) {
         const result = await devLogin(body, deps.authSecret);
         if (!result.ok) return json(res, 400, { error: result.error });
         const cookie = `${COOKIE_NAME}=${result.token}; HttpOnly; SameSite=Lax; Path=/; Max-Age=${DEV_TOKEN_TTL_SEC}${deps.secureCookies ? '; Secure' : ''}`;
-        return json(
+        json(
           res,
           200,
           { token: result.token, userId: result.userId, name: result.name },
           { 'set-cookie': cookie },
         );
-      }
-      if (req.method === 'GET' && pathname === '/auth/check') {
+      },
+    },
+    '/auth/check': {
+      methods: ['GET'],
+      async handle({ req, res, deps }) {
+        // A malformed cookie or target throws BAD_REQUEST here: the request boundary answers 400.
         const token = extractToken(req, COOKIE_NAME);
         if (!token) return json(res, 401, { error: 'no credentials' });
         try {
           const user = await deps.verifyToken(token);
-          return json(res, 200, {
+          json(res, 200, {
             ok: true,
             userId: user.userId,
             name: user.name,
             expiresAt: user.expiresAt ?? null,
           });
         } catch {
-          return json(res, 401, { error: 'invalid or expired credentials' });
+          json(res, 401, { error: 'invalid or expired credentials' });
         }
-      }
-      if (req.method === 'GET' && pathname === '/') {
-        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(indexPage());
-        return;
-      }
-      if (req.method === 'GET' && (await serveApp(deps.appsDir, req, res))) return;
-      json(res, 404, { error: 'not found' });
-    } catch (error) {
-      if (!res.headersSent) json(res, 500, { error: 'internal error' });
-      throw error;
+      },
+    },
+    '/': {
+      methods: ['GET'],
+      handle: ({ res }) =>
+        void res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(indexPage()),
+    },
+  } satisfies Record<string, Route>),
+);
+
+/** Paths of the fixed routes (the request-boundary fuzzer targets each of them). */
+export const HTTP_ROUTE_PATHS: readonly string[] = [...ROUTES.keys()];
+
+/**
+ * `/healthz`, `/readyz`, `/metrics`, `/auth/*`, the index page and the built apps. Errors are not caught
+ * here: the server's request boundary answers them (a BAD_REQUEST from a malformed target, cookie or path
+ * as 400, anything else as 500) and logs them.
+ */
+export function createHttpRoutes(deps: HttpRouteDeps) {
+  const loginBuckets = new Map<string, TokenBucket>();
+  const loginAllowed = (address: string) => {
+    let bucket = loginBuckets.get(address);
+    if (!bucket) {
+      if (loginBuckets.size >= MAX_LOGIN_BUCKETS) loginBuckets.clear();
+      loginBuckets.set(address, (bucket = createTokenBucket(LOGIN_RATE_PER_MINUTE / 60, 10)));
     }
+    return bucket.take();
+  };
+
+  return async function onHttpRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const { pathname } = parseRequestTarget(req.url);
+    const method = req.method === 'HEAD' ? 'GET' : (req.method ?? 'GET');
+    const route = ROUTES.get(pathname);
+    if (route) {
+      if (!route.methods.includes(method)) {
+        return json(
+          res,
+          405,
+          { error: `use ${route.methods.join(', ')}` },
+          { allow: route.methods.join(', ') },
+        );
+      }
+      return route.handle({ req, res, deps, server: deps.server(), loginAllowed });
+    }
+    if (method === 'GET' && (await serveApp(deps.appsDir, pathname, res))) return;
+    json(res, 404, { error: 'not found' });
   };
 }

@@ -62,6 +62,9 @@ export async function startDemoServer(
   if (config.authSecretGenerated) {
     logger.warn('AUTH_SECRET is not set: using a random secret, so tokens die with this process');
   }
+  if (config.production && config.devLogin) {
+    logger.warn('DEV_LOGIN is on in production: anyone can sign in under any name');
+  }
   const instanceId = overrides.instanceId ?? randomUUID().slice(0, 8);
   const broker = overrides.broker ?? (await createBroker(config, logger, instanceId));
   const jwt = { secret: config.authSecret, clockToleranceSec: serverDefaults.clockToleranceSec };
@@ -91,6 +94,7 @@ export async function startDemoServer(
     heartbeatIntervalMs: config.heartbeatIntervalMs,
     heartbeatTimeoutMs: config.heartbeatTimeoutMs,
     maxConnections: config.maxConnections,
+    maxConnectionsPerUser: config.maxConnectionsPerUser,
     rateLimitPerSecond: config.rateLimitPerSecond,
     rateLimitBurst: config.rateLimitBurst,
     onHttpRequest: createHttpRoutes({
@@ -99,6 +103,8 @@ export async function startDemoServer(
       authSecret: config.authSecret,
       appsDir: config.appsDir ?? DEFAULT_APPS_DIR,
       secureCookies: false,
+      devLogin: config.devLogin,
+      trustProxyHops: config.trustProxyHops,
     }),
     ...overrides,
   });

@@ -1,7 +1,10 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import { extname, join, normalize, resolve, sep } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { ErrorCode, SwitchboardError } from '@switchboard/protocol';
+import { decodeComponent } from '@switchboard/server';
 
 /** The demo apps, each served from `<appsDir>/<name>/dist` at `/<name>/`. */
 export const DEMO_APPS = [
@@ -42,26 +45,28 @@ li{margin:.75rem 0}a{font-weight:600;margin-right:.5rem}span{color:#52606d}</sty
 }
 
 /**
- * Serves a built app's files; unknown paths under the app fall back to its index.html. Returns false
- * when the URL is not under an app, so the caller can answer 404.
+ * Serves a built app's files for a GET/HEAD of `pathname` (still percent-encoded, as parsed from the
+ * request target); unknown paths under the app fall back to its index.html. Returns false when the path is
+ * not under an app, so the caller can answer 404. Throws BAD_REQUEST (answered 400 by the request
+ * boundary) for malformed percent-encoding or a NUL byte, which no file name contains.
  */
-export async function serveApp(appsDir: string, req: IncomingMessage, res: ServerResponse): Promise<boolean> {
-  const pathname = decodeURIComponent(new URL(req.url ?? '/', 'http://localhost').pathname);
+export async function serveApp(appsDir: string, pathname: string, res: ServerResponse): Promise<boolean> {
+  const decoded = decodeComponent(pathname, 'path');
+  if (decoded.includes('\0')) throw new SwitchboardError(ErrorCode.BAD_REQUEST, 'malformed path: NUL byte');
   const app = DEMO_APPS.find(
-    (candidate) => pathname === `/${candidate.name}` || pathname.startsWith(`/${candidate.name}/`),
+    (candidate) => decoded === `/${candidate.name}` || decoded.startsWith(`/${candidate.name}/`),
   );
   if (!app) return false;
-  if (pathname === `/${app.name}`) {
+  if (decoded === `/${app.name}`) {
     res.writeHead(301, { location: `/${app.name}/` }).end();
     return true;
   }
   const root = resolve(appsDir, app.name, 'dist');
-  const relative = normalize(pathname.slice(app.name.length + 2));
+  const relative = normalize(decoded.slice(app.name.length + 2));
   let file = join(root, relative);
   // Path traversal: the resolved file must stay inside the app's dist folder.
   if (file !== root && !file.startsWith(root + sep)) {
-    res.writeHead(400).end();
-    return true;
+    throw new SwitchboardError(ErrorCode.BAD_REQUEST, 'malformed path: outside the app');
   }
   let info = await stat(file).catch(() => null);
   if (!info?.isFile()) {
@@ -80,6 +85,8 @@ export async function serveApp(appsDir: string, req: IncomingMessage, res: Serve
     'content-length': info.size,
     'cache-control': isAsset ? 'public, max-age=31536000, immutable' : 'no-cache',
   });
-  createReadStream(file).pipe(res);
+  // pipeline, not pipe: a read error (file replaced by a build, client gone) destroys both streams instead
+  // of being emitted on a stream nobody listens to, which would end the process.
+  await pipeline(createReadStream(file), res).catch(() => res.destroy());
   return true;
 }
