@@ -175,3 +175,133 @@ describe('token sources', () => {
     socket.close();
   });
 });
+
+/** Status and JSON body of a refused upgrade, as a non-browser client reads them. */
+function refusalOf(url: string, headers: Record<string, string> = {}) {
+  return new Promise<{ status: number; body: { error?: string } }>((resolve, reject) => {
+    import('ws').then(({ default: WebSocket }) => {
+      const socket = new WebSocket(url, { headers });
+      socket.once('unexpected-response', (_req, res) => {
+        let text = '';
+        res.on('data', (chunk: Buffer) => {
+          text += chunk.toString();
+        });
+        res.on('end', () => {
+          resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) });
+          socket.terminate();
+        });
+      });
+      socket.once('open', () => {
+        socket.terminate();
+        reject(new Error('upgrade unexpectedly succeeded'));
+      });
+      socket.once('error', () => {});
+    }, reject);
+  });
+}
+
+describe('malformed upgrade requests', () => {
+  it('answers 400 for a cookie whose percent-encoding is malformed, and keeps serving', async () => {
+    const fixture = await server();
+    for (const cookie of ['sb_token=%', 'sb_token=%E0%A4%A']) {
+      expect(await refusalOf(fixture.wsUrl, { cookie })).toEqual({
+        status: UpgradeStatus.BAD_REQUEST,
+        body: { error: 'malformed percent-encoding in the cookie' },
+      });
+    }
+    const socket = await connectRaw(fixture.wsUrl, await fixture.sign('alice'));
+    socket.close();
+  });
+
+  it('refuses with 500 (never an unhandled rejection) when something throws past authentication', async () => {
+    const escaped: unknown[] = [];
+    const onEscaped = (error: unknown) => escaped.push(error);
+    process.on('unhandledRejection', onEscaped);
+    process.on('uncaughtException', onEscaped);
+    try {
+      const fixture = await server({
+        // A user object that throws when read stands for any bug between authentication and the switch.
+        authenticate: (req) =>
+          req.headers['x-broken']
+            ? ({
+                get userId(): string {
+                  throw new Error('broken user');
+                },
+              } as never)
+            : { userId: 'alice', name: 'alice', roles: [] },
+      });
+      expect(await refusalOf(fixture.wsUrl, { 'x-broken': '1' })).toEqual({
+        status: 500,
+        body: { error: 'internal error' },
+      });
+      const { default: WebSocket } = await import('ws');
+      const socket = new WebSocket(fixture.wsUrl);
+      await new Promise((resolve, reject) => {
+        socket.once('open', resolve);
+        socket.once('error', reject);
+      });
+      socket.close();
+      expect(escaped).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onEscaped);
+      process.off('uncaughtException', onEscaped);
+    }
+  });
+});
+
+describe('maxConnectionsPerUser', () => {
+  it('refuses the user past the limit with 429 and a reason, while other users still connect', async () => {
+    const fixture = await server({ maxConnectionsPerUser: 3 });
+    const alice = await fixture.sign('alice');
+    const open = [];
+    for (let i = 0; i < 3; i++) open.push(await connectRaw(fixture.wsUrl, alice));
+    expect(await refusalOf(`${fixture.wsUrl}?token=${alice}`)).toEqual({
+      status: UpgradeStatus.TOO_MANY_CONNECTIONS,
+      body: { error: 'too many connections for this user (limit 3): close one first' },
+    });
+    const bob = await connectRaw(fixture.wsUrl, await fixture.sign('bob'));
+    expect(open.every((s) => s.readyState === s.OPEN)).toBe(true);
+    for (const socket of [...open, bob]) socket.close();
+  });
+
+  it('releases the slot when a connection closes: the user can reconnect', async () => {
+    const fixture = await server({ maxConnectionsPerUser: 2 });
+    const alice = await fixture.sign('alice');
+    const open = [await connectRaw(fixture.wsUrl, alice), await connectRaw(fixture.wsUrl, alice)];
+    expect(await upgradeStatusOf(`${fixture.wsUrl}?token=${alice}`)).toBe(UpgradeStatus.TOO_MANY_CONNECTIONS);
+    for (let round = 0; round < 5; round++) {
+      const closed = closeOf(open[0]!);
+      open[0]!.close();
+      await closed;
+      await until(() => fixture.server.registry.countByUser('alice') === 1, 5000, 'slot released');
+      open[0] = await connectRaw(fixture.wsUrl, alice);
+    }
+    expect(fixture.server.registry.countByUser('alice')).toBe(2);
+    for (const socket of open) socket.close();
+  });
+
+  it('holds under concurrent upgrades of one user: exactly the limit opens', async () => {
+    const fixture = await server({ maxConnectionsPerUser: 3 });
+    const carol = await fixture.sign('carol');
+    const { default: WebSocket } = await import('ws');
+    const outcomes = await Promise.all(
+      Array.from(
+        { length: 12 },
+        () =>
+          new Promise<{ socket?: InstanceType<typeof WebSocket>; status?: number }>((resolve) => {
+            const socket = new WebSocket(`${fixture.wsUrl}?token=${carol}`);
+            socket.once('open', () => resolve({ socket }));
+            socket.once('unexpected-response', (_req, res) => {
+              resolve({ status: res.statusCode });
+              socket.terminate();
+            });
+            socket.once('error', () => {});
+          }),
+      ),
+    );
+    expect(outcomes.filter((o) => o.socket)).toHaveLength(3);
+    expect(outcomes.filter((o) => o.status === UpgradeStatus.TOO_MANY_CONNECTIONS)).toHaveLength(9);
+    expect(fixture.server.registry.countByUser('carol')).toBe(3);
+    for (const outcome of outcomes) outcome.socket?.close();
+  });
+});
