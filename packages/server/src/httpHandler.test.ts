@@ -37,7 +37,7 @@ async function serve(onHttpRequest: HttpRequestHandler) {
   return { base: `http://127.0.0.1:${fixture.port}`, warnings: () => lines.filter((l) => l.level === 40) };
 }
 
-const ok = (res: ServerResponse) => res.writeHead(200).end('ok');
+const ok = (res: ServerResponse): void => void res.writeHead(200).end('ok');
 
 describe('request boundary (onHttpRequest)', () => {
   it.each([

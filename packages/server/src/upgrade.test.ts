@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import { UpgradeStatus } from '@switchboard/protocol';
 import { base64url, SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
@@ -221,7 +222,7 @@ describe('malformed upgrade requests', () => {
     try {
       const fixture = await server({
         // A user object that throws when read stands for any bug between authentication and the switch.
-        authenticate: (req) =>
+        authenticate: (req: IncomingMessage) =>
           req.headers['x-broken']
             ? ({
                 get userId(): string {
