@@ -33,8 +33,8 @@ export function serializeRequest(request: RawRequest): Buffer {
 }
 
 /**
- * Sends the request and resolves with the answer once the server ended the connection (or, for a 101, once
- * the header block arrived). Rejects when no complete status line and header block arrives within
+ * Sends the request and resolves with the answer once the server ended the connection, its Content-Length
+ * arrived, or (for a 101) the header block arrived. Rejects when no complete status line and header block arrives within
  * `timeoutMs`, or when the connection ends before one did: both mean "no well-formed answer".
  */
 export function sendRaw(port: number, request: RawRequest | Buffer, timeoutMs = 3000): Promise<RawResponse> {
@@ -69,8 +69,12 @@ export function sendRaw(port: number, request: RawRequest | Buffer, timeoutMs = 
     }
     socket.on('data', (chunk) => {
       received = Buffer.concat([received, chunk]);
-      // A switched connection stays open: the header block is the whole answer.
-      if (parse()?.status === 101) finish();
+      const response = parse();
+      if (!response) return;
+      // A switched or kept-alive connection stays open: stop at the end of the answer.
+      const length = /\r\ncontent-length: *(\d+)/i.exec(response.head);
+      if (response.status === 101 || (length && Buffer.byteLength(response.body) >= Number(length[1])))
+        finish();
     });
     socket.on('end', () => finish());
     socket.on('close', () => finish());
