@@ -31,7 +31,8 @@ export function callTimeoutLink(options: {
         // setTimeout would fire an infinite delay at once.
         if (!Number.isFinite(timeoutMs)) return subscription;
         const timer = setTimeout(() => {
-          subscription.unsubscribe();
+          // Erroring first: the teardown below then drops the call from tRPC's queue, and the completion
+          // tRPC reports while dropping it is ignored (it would reject the call with "aborted").
           const error = new SwitchboardError(
             ErrorCode.TIMEOUT,
             `${op.path} did not settle within ${timeoutMs} ms (${options.describeConnection()})`,

@@ -1,7 +1,9 @@
 import { type Envelope, isSwitchboardError, type SwitchboardError } from '@switchboard/protocol';
 import { chatChannel, userChannel } from '@switchboard/protocol/demo';
+import { type Broker, createMemoryBroker } from '@switchboard/server';
 import { useCleanup } from '@switchboard/server/testing';
 import { describe, expect, it } from 'vitest';
+import { recordingWebSocket } from './__tests__/recordingWebSocket.ts';
 import { testClient } from './__tests__/testClient.ts';
 import { signToken, startTestServer, until } from './__tests__/testServer.ts';
 import { collector } from './__tests__/waitFor.ts';
@@ -79,6 +81,59 @@ describe('#publish', () => {
     const publish = inbox.publish as (type: string, payload: unknown) => Promise<unknown>;
     await expect(publish('notice', { text: 'x' })).rejects.toMatchObject({ code: 'FORBIDDEN' });
     await expect(publish('nope', {})).rejects.toMatchObject({ code: 'UNKNOWN_EVENT_TYPE' });
+  });
+});
+
+describe('#publish idempotency', () => {
+  it('sends a fresh idempotency key per publish, or the one the app gives', async () => {
+    const fixture = track(await startTestServer(), (f) => f.close());
+    const wire = recordingWebSocket();
+    const alice = track(
+      testClient({ url: fixture.wsUrl, getToken: () => signToken('alice'), WebSocket: wire.WebSocket }),
+      (c) => c.close(),
+    );
+    const room = alice.channel(chatChannel, 'room');
+    await room.publish('message', { text: 'one' });
+    await room.publish('message', { text: 'two' });
+    await room.publish('message', { text: 'three' }, { idempotencyKey: 'app-key-1' });
+    const keys = wire.inputsOf('channel.publish').map((input) => input?.idempotencyKey);
+    expect(keys).toEqual([expect.any(String), expect.any(String), 'app-key-1']);
+    expect(keys[0]).not.toBe(keys[1]);
+    await expect(room.publish('message', { text: 'x' }, { idempotencyKey: '' })).rejects.toMatchObject({
+      code: 'BAD_REQUEST',
+      message: 'chat:room: invalid idempotencyKey ""',
+    });
+  });
+
+  it('resends with the same key when the acknowledgement was lost (socket dropped after the server stored)', async () => {
+    let dropAfterStore: (() => void) | undefined;
+    const inner = createMemoryBroker();
+    // The first stored publish loses its acknowledgement: every socket drops right after the store.
+    const broker: Broker = Object.assign(Object.create(inner) as Broker, {
+      async publish(...args: Parameters<Broker['publish']>) {
+        const stored = await inner.publish(...args);
+        const drop = dropAfterStore;
+        dropAfterStore = undefined;
+        drop?.();
+        return stored;
+      },
+    });
+    const fixture = track(await startTestServer({ broker }), (f) => f.close());
+    dropAfterStore = () => fixture.dropConnections();
+    const wire = recordingWebSocket();
+    const alice = track(
+      testClient({ url: fixture.wsUrl, getToken: () => signToken('alice'), WebSocket: wire.WebSocket }),
+      (c) => c.close(),
+    );
+    const result = await alice.channel(chatChannel, 'room').publish('message', { text: 'once' });
+    expect(result.id).toEqual(expect.any(String));
+    const sent = wire.inputsOf('channel.publish');
+    expect(sent).toHaveLength(2);
+    expect(sent[1]).toEqual(sent[0]);
+    expect(sent[0]).toMatchObject({
+      idempotencyKey: expect.any(String),
+      correlationId: result.correlationId,
+    });
   });
 });
 

@@ -420,6 +420,10 @@ function scriptedStream() {
       const envelope: Envelope = { type: '$live', channel: 'chat:room', payload: {} };
       observer.onData?.(trackedId === undefined ? { data: envelope } : { id: trackedId, data: envelope });
     },
+    /** A frame with exactly this tracked id (none: `undefined`), as a given server version sends it. */
+    frame(envelope: Envelope, id: string | undefined) {
+      observer.onData?.(id === undefined ? { data: envelope } : { id, data: envelope });
+    },
     completed: () => observer.onComplete?.(),
     event,
     member,
@@ -492,6 +496,22 @@ describe('with a scripted stream', () => {
       { channel: 'chat:room', replay: 50 },
       { channel: 'chat:room', lastEventId: 'e:7' },
     ]);
+  });
+
+  it('keeps the position of every frame: `$gap` and ephemeral events move it, a frame without one does not', async () => {
+    const stream = scriptedStream();
+    stream.session.add({ replay: 0 });
+    await flush();
+    stream.live('e:3');
+    const gap: Envelope = { type: '$gap', channel: 'chat:room', payload: { recovered: false } };
+    stream.frame(gap, 'e:9');
+    stream.frame(stream.event(undefined, 'typing'), 'e:10');
+    // An older server's `$gap` carried no id: resuming from nothing would skip what follows silently.
+    stream.frame(gap, undefined);
+    stream.completed();
+    stream.session.restart();
+    await flush();
+    expect(stream.inputs).toEqual([{ channel: 'chat:room' }, { channel: 'chat:room', lastEventId: 'e:10' }]);
   });
 
   it('resumes from the position `$live` reported when no event arrived before it started again', async () => {

@@ -241,11 +241,8 @@ export function createConnection(options: ResolvedClientOptions, tokenRefresh?: 
       }
       const isCall = operation.op.type !== 'subscription';
       const call = {
-        fail(error: SwitchboardError) {
-          pendingCalls.delete(call);
-          subscription.unsubscribe();
-          observer.error(asTRPCClientError(error));
-        },
+        // The teardown below drops the call from tRPC's queue (see `callTimeoutLink`).
+        fail: (error: SwitchboardError) => observer.error(asTRPCClientError(error)),
       };
       if (isCall) pendingCalls.add(call);
       const subscription = transport
