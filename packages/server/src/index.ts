@@ -12,7 +12,9 @@ export type {
   PresenceStore,
 } from './broker/broker.ts';
 export { compareEventIds, formatEventId, newEpoch, parseEventId } from './broker/eventId.ts';
-export type { MemoryBrokerOptions } from './broker/memory.ts';
+export type { HistoryOptions } from './broker/historyOptions.ts';
+export { historyDefaults } from './broker/historyOptions.ts';
+export type { MemoryBroker, MemoryBrokerOptions, MemoryBrokerStats } from './broker/memory.ts';
 export { createMemoryBroker } from './broker/memory.ts';
 export type { Caller, ChannelService } from './channels.ts';
 export type { HttpRequestHandler } from './httpHandler.ts';

@@ -7,6 +7,8 @@
  * state between tests) and waits for deliveries, never for time. To extend: add an `it` that uses only the
  * `Broker` interface; behaviour that only one broker has belongs in that broker's test file.
  */
+import { ErrorCode, isSwitchboardError } from '@switchboard/protocol';
+import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Broker, BrokerEvent, OutgoingEvent } from './broker.ts';
 import { formatEventId, parseEventId } from './eventId.ts';
@@ -14,9 +16,20 @@ import { formatEventId, parseEventId } from './eventId.ts';
 export interface MakeBrokerOptions {
   /** Stored events per channel. */
   historySize: number;
+  /** Age after which stored events are evicted, in ms; unset means the broker's default. */
+  historyMaxAgeMs?: number;
 }
 
-export type MakeBroker = (options: MakeBrokerOptions) => Broker | Promise<Broker>;
+export type MakeBroker<B extends Broker = Broker> = (options: MakeBrokerOptions) => B | Promise<B>;
+
+/** What the suite needs to see beyond the `Broker` interface. */
+export interface BrokerProbe<B extends Broker = Broker> {
+  /**
+   * How much state the broker keeps for channels named `<family>:...` (memory: channels with state, from
+   * its `stats()`; Redis: keys). The release tests wait for it to fall back to 0.
+   */
+  retained(broker: B, family: string): Promise<number>;
+}
 
 const WAIT_MS = 5000;
 const DEFAULT_HISTORY = 100;
@@ -71,12 +84,33 @@ export function uniqueChannel(family = 'test'): string {
   return `${family}:c${Date.now().toString(36)}-${process.pid}-${++channelCounter}`;
 }
 
+/** A channel family no other test uses, so a test can count the state of its own channels only. */
+export function uniqueFamily(): string {
+  return `f${Date.now().toString(36)}x${process.pid}x${++channelCounter}`;
+}
+
+/** For tests whose subject is time itself (expiry); everything else waits for events. */
+const elapse = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 export function stored(type: string, payload: unknown = null): OutgoingEvent {
   return { type, json: JSON.stringify({ type, payload }), ephemeral: false };
 }
 
 export function ephemeral(type: string, payload: unknown = null): OutgoingEvent {
   return { type, json: JSON.stringify({ type, payload }), ephemeral: true };
+}
+
+/** A stored event carrying an idempotency key; the fingerprint stands for what the server hashes. */
+export function keyed(key: string, payload: unknown, fingerprint = JSON.stringify(payload)): OutgoingEvent {
+  return { ...stored('n', payload), idempotency: { key, fingerprint } };
+}
+
+/** The error a promise rejects with, or a failure when it resolves. */
+async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
+  return promise.then(
+    (value) => new Error(`resolved with ${JSON.stringify(value)}, expected a rejection`),
+    (error: unknown) => error,
+  );
 }
 
 /** Publishes `count` stored events one after another; returns their ids. */
@@ -99,13 +133,17 @@ const ids = (events: readonly BrokerEvent[]) => events.map((event) => event.id!)
 const byUserId = <T extends { userId: string }>(members: T[]) =>
   [...members].sort((a, b) => a.userId.localeCompare(b.userId));
 
-export function describeBroker(name: string, makeBroker: MakeBroker): void {
+export function describeBroker<B extends Broker>(
+  name: string,
+  makeBroker: MakeBroker<B>,
+  probe: BrokerProbe<B>,
+): void {
   describe(`Broker contract: ${name}`, () => {
     const open: Broker[] = [];
     afterEach(async () => {
       await Promise.all(open.splice(0).map((broker) => broker.close()));
     });
-    async function make(options: Partial<MakeBrokerOptions> = {}): Promise<Broker> {
+    async function make(options: Partial<MakeBrokerOptions> = {}): Promise<B> {
       const broker = await makeBroker({ historySize: DEFAULT_HISTORY, ...options });
       open.push(broker);
       return broker;
@@ -348,6 +386,220 @@ export function describeBroker(name: string, makeBroker: MakeBroker): void {
           recovered: false,
           reason: 'unknown-id',
         });
+      });
+    });
+
+    describe('#history age', () => {
+      it('treats events older than historyMaxAgeMs as evicted', async () => {
+        const broker = await make({ historyMaxAgeMs: 300 });
+        const channel = uniqueChannel();
+        const old = await publishMany(broker, channel, 2);
+        await elapse(400);
+        const [fresh] = await publishMany(broker, channel, 1);
+        expect(await broker.history(channel, { after: old[0]! })).toEqual({
+          recovered: false,
+          reason: 'evicted',
+        });
+        const resumed = await broker.history(channel, { after: old[1]! });
+        expect(resumed.recovered && ids(resumed.events)).toEqual([fresh]);
+        const last = await broker.history(channel, { last: 10 });
+        expect(last.recovered && ids(last.events)).toEqual([fresh]);
+      });
+    });
+
+    describe('state release', () => {
+      const MAX_AGE_MS = 300;
+      /** Expiry runs on a sweep (memory) or Redis's own expiry cycle: allow a few rounds of either. */
+      const RELEASE_WAIT_MS = MAX_AGE_MS + 10_000;
+      const released = (broker: B, family: string) =>
+        expect.poll(() => probe.retained(broker, family), { timeout: RELEASE_WAIT_MS, interval: 50 }).toBe(0);
+
+      it('forgets every channel once it has no listeners and its history expired', async () => {
+        const broker = await make({ historyMaxAgeMs: MAX_AGE_MS });
+        const family = uniqueFamily();
+        const CHANNELS = 40;
+        for (let i = 0; i < CHANNELS; i++) {
+          const channel = `${family}:c${i}`;
+          const unsubscribe = await broker.subscribe(channel, () => {});
+          await broker.position(channel);
+          if (i % 2 === 0) {
+            // Half are only looked at (a subscriber positioned on an empty channel), half store events.
+            await broker.publish(channel, keyed(`k${i}`, i));
+            await publishMany(broker, channel, 2);
+            await broker.publish(channel, ephemeral('typing'));
+          }
+          unsubscribe();
+        }
+        expect(await probe.retained(broker, family)).toBeGreaterThan(0);
+        await released(broker, family);
+      }, 20_000);
+
+      it('keeps a channel with listeners, which resume exactly after its history expired', async () => {
+        const broker = await make({ historyMaxAgeMs: MAX_AGE_MS });
+        const family = uniqueFamily();
+        const channel = `${family}:kept`;
+        const seen = recorder();
+        const unsubscribe = await broker.subscribe(channel, seen.listener);
+        await publishMany(broker, channel, 2);
+        await elapse(MAX_AGE_MS * 3);
+        expect(await probe.retained(broker, family)).toBeGreaterThan(0);
+        const position = await broker.position(channel);
+        expect(await broker.history(channel, { after: position })).toEqual({ recovered: true, events: [] });
+        const later = await publishMany(broker, channel, 2);
+        const after = await broker.history(channel, { after: position });
+        expect(after.recovered && ids(after.events)).toEqual(later);
+        expect(ids(await seen.waitFor(4)).slice(2)).toEqual(later);
+        unsubscribe();
+        await released(broker, family);
+      }, 20_000);
+
+      it('judges ids handed out before a channel was forgotten: never replayed wrongly, never reused', async () => {
+        const broker = await make({ historyMaxAgeMs: MAX_AGE_MS });
+        const family = uniqueFamily();
+        const channel = `${family}:a`;
+        const unsubscribe = await broker.subscribe(channel, () => {});
+        const empty = await broker.position(channel);
+        const old = await publishMany(broker, channel, 3);
+        unsubscribe();
+        await released(broker, family);
+
+        const fresh = await publishMany(broker, channel, 2);
+        for (const id of fresh) expect([empty, ...old]).not.toContain(id);
+        // Events after these were forgotten: the broker must say so.
+        for (const id of [empty, old[0]!, old[1]!]) {
+          const result = await broker.history(channel, { after: id });
+          expect(result.recovered).toBe(false);
+          expect(['evicted', 'epoch-changed']).toContain(!result.recovered && result.reason);
+        }
+        // Nothing after the newest old event was lost: exactly the new events, or an explicit gap.
+        const newest = await broker.history(channel, { after: old[2]! });
+        if (newest.recovered) expect(ids(newest.events)).toEqual(fresh);
+        else expect(['evicted', 'epoch-changed']).toContain(newest.reason);
+        // Positions handed out after the forgetting resume exactly.
+        const position = await broker.position(channel);
+        const more = await publishMany(broker, channel, 1);
+        const after = await broker.history(channel, { after: position });
+        expect(after.recovered && ids(after.events)).toEqual(more);
+      }, 20_000);
+
+      it('resumes an empty channel from its position after its last listener left', async () => {
+        const broker = await make();
+        const channel = uniqueChannel();
+        const unsubscribe = await broker.subscribe(channel, () => {});
+        const position = await broker.position(channel);
+        unsubscribe();
+        const later = await publishMany(broker, channel, 3);
+        const after = await broker.history(channel, { after: position });
+        expect(after.recovered && ids(after.events)).toEqual(later);
+      });
+    });
+
+    describe('#publish with an idempotency key', () => {
+      it('answers a retry with the first id, and stores and delivers nothing more', async () => {
+        const broker = await make();
+        const channel = uniqueChannel();
+        const seen = recorder();
+        await broker.subscribe(channel, seen.listener);
+        const first = await broker.publish(channel, keyed('k1', { text: 'a' }));
+        expect(first).toEqual({ id: expect.any(String) });
+        expect(await broker.publish(channel, keyed('k1', { text: 'a' }))).toEqual({
+          id: first.id,
+          duplicate: true,
+        });
+        const [next] = await publishMany(broker, channel, 1);
+        // Delivery is in order: once `next` arrived, a delivered retry would have arrived before it.
+        expect(ids(await seen.waitUntil((events) => events.some((event) => event.id === next)))).toEqual([
+          first.id,
+          next,
+        ]);
+        const history = await broker.history(channel, { last: 10 });
+        expect(history.recovered && ids(history.events)).toEqual([first.id, next]);
+      });
+
+      it('refuses the same key for a different event with IDEMPOTENCY_CONFLICT and stores nothing', async () => {
+        const broker = await make();
+        const channel = uniqueChannel();
+        const first = await broker.publish(channel, keyed('k1', { text: 'a' }));
+        const error = await rejectionOf(broker.publish(channel, keyed('k1', { text: 'b' })));
+        expect(isSwitchboardError(error) && error.code).toBe(ErrorCode.IDEMPOTENCY_CONFLICT);
+        const history = await broker.history(channel, { last: 10 });
+        expect(history.recovered && ids(history.events)).toEqual([first.id]);
+        // The key still belongs to the first event.
+        expect(await broker.publish(channel, keyed('k1', { text: 'a' }))).toEqual({
+          id: first.id,
+          duplicate: true,
+        });
+      });
+
+      it('stores concurrent publishes with one key once', async () => {
+        const broker = await make();
+        const channel = uniqueChannel();
+        const results = await Promise.all(
+          Array.from({ length: 20 }, () => broker.publish(channel, keyed('same', { text: 'a' }))),
+        );
+        expect(new Set(results.map((result) => result.id)).size).toBe(1);
+        expect(results.filter((result) => !result.duplicate)).toHaveLength(1);
+        const history = await broker.history(channel, { last: 10 });
+        expect(history.recovered && ids(history.events)).toEqual([results[0]!.id]);
+      });
+
+      it('remembers a key while its event is in history, whatever was published after it', async () => {
+        const broker = await make({ historySize: 5 });
+        const channel = uniqueChannel();
+        const first = await broker.publish(channel, keyed('k1', 'a'));
+        await publishMany(broker, channel, 4);
+        expect(await broker.publish(channel, keyed('k1', 'a'))).toEqual({ id: first.id, duplicate: true });
+      });
+
+      it('treats other keys as other requests and ignores keys of ephemeral events', async () => {
+        const broker = await make();
+        const channel = uniqueChannel();
+        const seen = recorder();
+        await broker.subscribe(channel, seen.listener);
+        const a = await broker.publish(channel, keyed('k1', 'same'));
+        const b = await broker.publish(channel, keyed('k2', 'same'));
+        expect(a.id).not.toBe(b.id);
+        // Another channel: keys are scoped to a channel too.
+        expect(await broker.publish(uniqueChannel(), keyed('k1', 'other'))).toEqual({
+          id: expect.any(String),
+        });
+        const live = { ...ephemeral('typing'), idempotency: { key: 'k3', fingerprint: 'f' } };
+        expect(await broker.publish(channel, live)).toEqual({});
+        expect(await broker.publish(channel, live)).toEqual({});
+        await seen.waitFor(4);
+        expect(seen.events.map((event) => event.type)).toEqual(['n', 'n', 'typing', 'typing']);
+      });
+
+      it('matches a reference model over random sequences of keyed and plain publishes', async () => {
+        const broker = await make();
+        const op = fc.record({
+          key: fc.option(fc.constantFrom('k0', 'k1', 'k2', 'k3'), { nil: undefined }),
+          payload: fc.constantFrom('a', 'b', 'c'),
+        });
+        await fc.assert(
+          fc.asyncProperty(fc.array(op, { minLength: 1, maxLength: 12 }), async (ops) => {
+            const channel = uniqueChannel();
+            const model = new Map<string, { payload: string; id: string }>();
+            const storedIds: string[] = [];
+            for (const { key, payload } of ops) {
+              const event = key === undefined ? stored('n', payload) : keyed(key, payload);
+              const earlier = key === undefined ? undefined : model.get(key);
+              if (earlier && earlier.payload !== payload) {
+                const error = await rejectionOf(broker.publish(channel, event));
+                expect(isSwitchboardError(error) && error.code).toBe(ErrorCode.IDEMPOTENCY_CONFLICT);
+              } else if (earlier) {
+                expect(await broker.publish(channel, event)).toEqual({ id: earlier.id, duplicate: true });
+              } else {
+                const { id } = await broker.publish(channel, event);
+                storedIds.push(id!);
+                if (key !== undefined) model.set(key, { payload, id: id! });
+              }
+            }
+            const history = await broker.history(channel, { last: 100 });
+            expect(history.recovered && ids(history.events)).toEqual(storedIds);
+          }),
+          { numRuns: 30, seed: 1112 },
+        );
       });
     });
 

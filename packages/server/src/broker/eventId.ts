@@ -1,8 +1,9 @@
 /**
- * Event ids are `<epoch>:<position>`. The epoch is a random value created with a channel's stream, so a
- * stream that was lost and recreated (process restart, Redis restart without persistence) is detected
- * instead of silently replaying from the wrong place. The position orders events within one epoch:
- * `<n>` (memory broker) or `<ms>-<seq>` (a Redis stream id).
+ * Event ids are `<epoch>:<position>`. The epoch is a random value created with a channel's stream (Redis)
+ * or with the broker (memory), so a stream that was lost and recreated (process restart, Redis restart
+ * without persistence) is detected instead of silently replaying from the wrong place. The position orders
+ * events within one epoch: `<ms>-<seq>`, a Redis stream id or the memory broker's clock (`<n>` is parsed
+ * too, as ids of older memory brokers).
  */
 export interface ParsedEventId {
   epoch: string;

@@ -8,7 +8,16 @@ import {
   startRedisServer,
 } from '../__tests__/redisServer.ts';
 import type { BrokerStatus } from './broker.ts';
-import { describeBroker, publishMany, recorder, stored, uniqueChannel } from './contract.ts';
+import {
+  describeBroker,
+  keyed,
+  type MakeBrokerOptions,
+  publishMany,
+  recorder,
+  stored,
+  uniqueChannel,
+  uniqueFamily,
+} from './contract.ts';
 import { createRedisBroker, type RedisBroker, type RedisBrokerOptions } from './redis.ts';
 import { channelKeys } from './redisKeys.ts';
 import { resolveRedisBrokerOptions } from './redisOptions.ts';
@@ -75,8 +84,29 @@ function capturingLogger() {
   return { logger, messages: () => lines.map((line) => line.msg) };
 }
 
-describeBroker('redis', ({ historySize }) => open({ url: redis.url, historySize }));
-describeBroker('redis cluster', ({ historySize }) => open({ url: cluster.urls, cluster: true, historySize }));
+/** Keys of channels named `<family>:...`, on every given server. */
+async function keysOf(servers: readonly RedisServer[], family: string): Promise<string[]> {
+  const lists = await Promise.all(
+    servers.map((server) => server.cli('--scan', '--pattern', `sb:{${family}:*`)),
+  );
+  return lists.flatMap((list) => list.split('\n')).filter((key) => key !== '');
+}
+
+/** Short history ages come with a positioning round short enough to keep subscribed channels alive. */
+const historyOptions = ({ historySize, historyMaxAgeMs }: MakeBrokerOptions): RedisBrokerOptions => ({
+  historySize,
+  historyMaxAgeMs,
+  ...(historyMaxAgeMs === undefined ? {} : { positioningIntervalMs: Math.floor(historyMaxAgeMs / 4) }),
+});
+
+describeBroker('redis', (options) => open({ url: redis.url, ...historyOptions(options) }), {
+  retained: async (_, family) => (await keysOf([redis], family)).length,
+});
+describeBroker(
+  'redis cluster',
+  (options) => open({ url: cluster.urls, cluster: true, ...historyOptions(options) }),
+  { retained: async (_, family) => (await keysOf(cluster.nodes, family)).length },
+);
 
 describe.each([
   ['one Redis', () => ({ url: redis.url })],
@@ -101,6 +131,42 @@ describe.each([
 });
 
 describe('redis broker', () => {
+  it('gives every key it writes a TTL', async () => {
+    const broker = await open({ url: redis.url });
+    const family = uniqueFamily();
+    const channel = `${family}:a`;
+    const unsubscribe = await broker.subscribe(channel, () => {});
+    await broker.position(`${family}:looked-at`);
+    await broker.publish(channel, keyed('k1', 'a'));
+    await broker.presence.join(channel, { connectionId: 'c1', userId: 'u1', name: 'Ann' });
+    unsubscribe();
+    const keys = await keysOf([redis], family);
+    expect(keys.map((key) => key.slice(key.indexOf('}') + 1)).sort()).toEqual([
+      ':epoch',
+      ':epoch',
+      ':idem',
+      ':idem-order',
+      ':presence',
+      ':stream',
+    ]);
+    for (const key of keys) expect(Number(await redis.cli('pttl', key))).toBeGreaterThan(0);
+  });
+
+  it('deduplicates across instances: racing publishes with one key store one event', async () => {
+    const brokers = await Promise.all([open({ url: redis.url }), open({ url: redis.url })]);
+    const channel = uniqueChannel();
+    const seen = recorder();
+    await brokers[1]!.subscribe(channel, seen.listener);
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => brokers[i % 2]!.publish(channel, keyed('k1', { text: 'a' }))),
+    );
+    expect(new Set(results.map((result) => result.id)).size).toBe(1);
+    expect(results.filter((result) => !result.duplicate)).toHaveLength(1);
+    const [marker] = await publishMany(brokers[0]!, channel, 1);
+    await seen.waitUntil((events) => events.some((event) => event.id === marker));
+    expect(seen.events.map((event) => event.id)).toEqual([results[0]!.id, marker]);
+  });
+
   it('subscribes a channel on Redis once per instance and unsubscribes with its last listener', async () => {
     const broker = await open({ url: redis.url });
     const channel = uniqueChannel();
@@ -288,22 +354,6 @@ describe('redis broker', () => {
     ]);
   });
 
-  it('treats events older than historyMaxAgeMs as evicted', async () => {
-    const broker = await open({ url: redis.url, historyMaxAgeMs: 300 });
-    const channel = uniqueChannel();
-    const old = await publishMany(broker, channel, 2);
-    await new Promise((resolve) => setTimeout(resolve, 400));
-    const [fresh] = await publishMany(broker, channel, 1);
-    expect(await broker.history(channel, { after: old[0]! })).toEqual({
-      recovered: false,
-      reason: 'evicted',
-    });
-    const resumed = await broker.history(channel, { after: old[1]! });
-    expect(resumed.recovered && resumed.events.map((e) => e.id)).toEqual([fresh]);
-    const last = await broker.history(channel, { last: 10 });
-    expect(last.recovered && last.events.map((e) => e.id)).toEqual([fresh]);
-  });
-
   it('fails calls within the command timeout while Redis cannot be reached at all', async () => {
     const nowhere = await startRedisServer();
     const url = nowhere.url;
@@ -329,5 +379,9 @@ describe('redis broker', () => {
     expect(() => resolveRedisBrokerOptions({ url: ['redis://a:1', 'redis://b:2'] })).toThrow(/cluster: true/);
     expect(() => resolveRedisBrokerOptions({ keyPrefix: 'a{b}' })).toThrow(/keyPrefix/);
     expect(() => resolveRedisBrokerOptions({ commandTimeoutMs: 0 })).toThrow(/commandTimeoutMs/);
+    expect(() => resolveRedisBrokerOptions({ historyMaxAgeMs: 0 })).toThrow(/historyMaxAgeMs/);
+    expect(() => resolveRedisBrokerOptions({ historyMaxAgeMs: 2000, positioningIntervalMs: 3000 })).toThrow(
+      /positioningIntervalMs \(3000\) must not exceed historyMaxAgeMs/,
+    );
   });
 });

@@ -2,9 +2,10 @@ import { ErrorCode, SwitchboardError } from '@switchboard/protocol';
 import pino from 'pino';
 import type { Broker, BrokerStatus, PresenceStore } from './broker.ts';
 import { compareEventIds, formatEventId, newEpoch } from './eventId.ts';
+import { idempotencyConflict } from './idempotencyConflict.ts';
 import { createRedisClients } from './redisClients.ts';
 import { readHistory } from './redisHistory.ts';
-import { channelKeys } from './redisKeys.ts';
+import { channelKeys, channelKeyTtlMs } from './redisKeys.ts';
 import { type RedisBrokerOptions, resolveRedisBrokerOptions } from './redisOptions.ts';
 import { createRedisPresence } from './redisPresence.ts';
 import { defineScripts } from './redisScripts.ts';
@@ -28,8 +29,11 @@ export interface RedisBroker extends Broker {
 /**
  * The Redis broker (`@switchboard/server/redis`): many Switchboard processes on one Redis or Redis Cluster.
  *
- * - Publish is one Lua script: get-or-create the channel's epoch, `XADD ... MAXLEN ~ historySize` (the
- *   stream id is the event id), `PUBLISH` (`SPUBLISH` on a cluster) the event with its id and predecessor.
+ * - Publish is one Lua script: check the idempotency key, get-or-create the channel's epoch,
+ *   `XADD ... MAXLEN ~ historySize` (the stream id is the event id), record the key, refresh the channel's
+ *   key TTLs (`historyMaxAgeMs`), `PUBLISH` (`SPUBLISH` on a cluster) the event with its id and predecessor.
+ * - A channel's keys expire twice `historyMaxAgeMs` after its last publish, or after the last instance
+ *   stopped subscribing it (subscribed channels refresh them every `positioningIntervalMs`).
  * - One subscriber connection per instance, one pub/sub subscription per channel with local listeners;
  *   gaps of at-most-once pub/sub are repaired from the stream (see `redisSubscriptions.ts`).
  * - Presence is shared through Redis with an expiry, so a crashed instance's members leave after
@@ -51,6 +55,7 @@ export function createRedisBroker(options: RedisBrokerOptions = {}): RedisBroker
     logger,
   );
   const { historySize, historyMaxAgeMs, commandTimeoutMs } = resolved;
+  const keyTtlMs = channelKeyTtlMs(historyMaxAgeMs);
 
   function unavailable(what: string, cause?: unknown) {
     return new SwitchboardError(ErrorCode.BROKER_UNAVAILABLE, `${what}: Redis unavailable`, { cause });
@@ -89,23 +94,31 @@ export function createRedisBroker(options: RedisBrokerOptions = {}): RedisBroker
     presence,
     compareIds: compareEventIds,
 
-    publish(channel, event) {
-      return run('event not published', async () => {
-        const stored = !event.ephemeral && historySize > 0;
-        const reply = await scripts.publish(channelKeys(resolved.keyPrefix, channel), {
+    async publish(channel, event) {
+      const stored = !event.ephemeral && historySize > 0;
+      const reply = await run('event not published', () =>
+        scripts.publish(channelKeys(resolved.keyPrefix, channel), {
           pubsubCommand: clients.sharded ? 'SPUBLISH' : 'PUBLISH',
           type: event.type,
           json: event.json,
           stored,
           epochCandidate: newEpoch(),
           maxLength: historySize,
-          maxAgeMs: historyMaxAgeMs ?? 0,
+          maxAgeMs: historyMaxAgeMs,
           // In Redis time, and early by the clock's uncertainty, so Redis refuses a call the client
           // may already have given up on (see the publish script).
           deadlineMs: clients.redisNow() + commandTimeoutMs - clients.clockErrorMs - 1,
-        });
-        return stored && reply ? { id: formatEventId(reply[0], reply[1]) } : {};
-      });
+          // Ephemeral events have no id to answer a retry with: their keys are ignored.
+          idempotency: stored ? event.idempotency : undefined,
+          keyTtlMs,
+        }),
+      );
+      if (!stored || !reply) return {};
+      const [epoch, id, outcome] = reply;
+      // Thrown outside `run`: a refused key is the caller's error, not a Redis failure.
+      if (outcome === 'conflict') throw idempotencyConflict(channel);
+      const result = { id: formatEventId(epoch, id) };
+      return outcome === 'duplicate' ? { ...result, duplicate: true } : result;
     },
 
     subscribe(channel, listener) {
@@ -114,7 +127,8 @@ export function createRedisBroker(options: RedisBrokerOptions = {}): RedisBroker
 
     position(channel) {
       return run('position not read', async () => {
-        const [epoch, id] = await scripts.position(channelKeys(resolved.keyPrefix, channel), newEpoch());
+        const keys = channelKeys(resolved.keyPrefix, channel);
+        const [epoch, id] = await scripts.position(keys, newEpoch(), keyTtlMs);
         return formatEventId(epoch, id);
       });
     },

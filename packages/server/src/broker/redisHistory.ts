@@ -40,7 +40,7 @@ export function compareStreamIds(a: string, b: string): number {
 
 export interface HistoryLimits {
   historySize: number;
-  historyMaxAgeMs: number | undefined;
+  historyMaxAgeMs: number;
 }
 
 /**
@@ -64,7 +64,7 @@ export async function readHistory(
     const reply = await scripts.history(keys, query, count);
     if (reply.length === 0) return { recovered: true, events: [] };
     const [epoch, nowMs, , , raw] = reply;
-    const oldestKept = historyMaxAgeMs === undefined ? 0 : Number(nowMs) - historyMaxAgeMs;
+    const oldestKept = Number(nowMs) - historyMaxAgeMs;
     const entries = raw.map(parseStreamEntry).filter((entry) => streamIdMs(entry.id) >= oldestKept);
     return {
       recovered: true,
@@ -91,7 +91,7 @@ export async function readHistory(
     return { recovered: false, reason: compareStreamIds(after, firstId) < 0 ? 'evicted' : 'unknown-id' };
   }
   if (entries.length > historySize) return { recovered: false, reason: 'evicted' };
-  if (historyMaxAgeMs !== undefined && streamIdMs(first.id) < Number(nowMs) - historyMaxAgeMs) {
+  if (streamIdMs(first.id) < Number(nowMs) - historyMaxAgeMs) {
     return { recovered: false, reason: 'evicted' };
   }
   return { recovered: true, events: entries.map((entry) => toBrokerEvent(channel, epoch, entry)) };

@@ -10,6 +10,10 @@ export interface ChannelKeys {
   epoch: string;
   /** Hash: connectionId → presence entry JSON. */
   presence: string;
+  /** Hash: scoped idempotency key → `<epoch>\n<stream id>\n<fingerprint>`. */
+  idempotency: string;
+  /** List of `<stream id>\n<key>`, oldest first: bounds the idempotency hash to the newest records. */
+  idempotencyOrder: string;
   /** Pub/sub channel (sharded on a cluster). */
   pubsub: string;
 }
@@ -20,6 +24,17 @@ export function channelKeys(prefix: string, channel: string): ChannelKeys {
     stream: `${tagged}:stream`,
     epoch: `${tagged}:epoch`,
     presence: `${tagged}:presence`,
+    idempotency: `${tagged}:idem`,
+    idempotencyOrder: `${tagged}:idem-order`,
     pubsub: tagged,
   };
+}
+
+/**
+ * How long a channel's history keys live after its last publish or use, in ms. They outlive the newest
+ * event by one more history age, so a client resuming late is told `evicted` (or resumes exactly, when it
+ * had seen the newest event) rather than `epoch-changed`.
+ */
+export function channelKeyTtlMs(historyMaxAgeMs: number): number {
+  return 2 * historyMaxAgeMs;
 }

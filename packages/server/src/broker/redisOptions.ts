@@ -1,15 +1,19 @@
 import type { ClusterOptions, RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
+import { type HistoryOptions, historyDefaults, resolveHistoryOptions } from './historyOptions.ts';
 
 /**
  * Options of `createRedisBroker`. Every number carries its unit; defaults live in `redisBrokerDefaults`
- * and nowhere else.
+ * (history ones in `historyDefaults`) and nowhere else.
  *
  * Key layout (all keys of a channel share one hash tag, so they live on one Cluster shard):
  * `<keyPrefix>:{<channel>}:stream` (events), `<keyPrefix>:{<channel>}:epoch` (stream epoch),
+ * `<keyPrefix>:{<channel>}:idem` and `:idem-order` (idempotency records),
  * `<keyPrefix>:{<channel>}:presence` (connectionId → member JSON), pub/sub channel `<keyPrefix>:{<channel>}`.
+ * Every one of them expires: the history keys twice `historyMaxAgeMs` after the channel's last publish or
+ * last use by a subscribed instance (`channelKeyTtlMs`), presence after `presenceTtlMs`.
  */
-export interface RedisBrokerOptions {
+export interface RedisBrokerOptions extends HistoryOptions {
   /**
    * Where Redis is: `redis://[:password@]host:port[/db]` (or `rediss://` for TLS). With `cluster: true`,
    * one or more seed nodes of the cluster (a list, or one URL).
@@ -32,9 +36,10 @@ export interface RedisBrokerOptions {
    */
   historySize?: number;
   /**
-   * Also drop stored events older than this, in ms (`XTRIM MINID ~`, and `history()` treats older events
-   * as evicted). A channel's stream and epoch expire after twice this long without a publish; a resume
-   * after that gets `epoch-changed`. @default undefined (no age limit)
+   * Stored events older than this are dropped, in ms (`XTRIM MINID ~`, and `history()` treats older events
+   * as evicted). A channel's keys expire twice this long after its last publish or after the last
+   * instance stopped subscribing it; a resume after that gets `epoch-changed`. Also the idempotency window.
+   * @default 86400000 (24 h)
    */
   historyMaxAgeMs?: number;
   /**
@@ -49,7 +54,8 @@ export interface RedisBrokerOptions {
   /**
    * How often each subscribed channel's last delivered id is compared with the stream head, in ms; a
    * difference is repaired from the stream (a pub/sub message lost at the end of a burst has no
-   * successor to reveal the gap).
+   * successor to reveal the gap). The same round refreshes the TTL of the channel's keys, so it must not
+   * exceed `historyMaxAgeMs`.
    * @default 3000
    */
   positioningIntervalMs?: number;
@@ -76,12 +82,13 @@ export interface RedisBrokerOptions {
   dropIncomingMessage?: (channel: string, eventId: string | undefined) => boolean;
 }
 
-/** Options with a default; the others (`historyMaxAgeMs`, `logger`, ...) are off when unset. */
+/** Options with a default; the others (`logger`, ...) are off when unset. */
 type Defaulted =
   | 'url'
   | 'cluster'
   | 'keyPrefix'
   | 'historySize'
+  | 'historyMaxAgeMs'
   | 'commandTimeoutMs'
   | 'maxReconnectDelayMs'
   | 'positioningIntervalMs'
@@ -92,7 +99,7 @@ export const redisBrokerDefaults = {
   url: 'redis://127.0.0.1:6379',
   cluster: false,
   keyPrefix: 'sb',
-  historySize: 1000,
+  ...historyDefaults,
   commandTimeoutMs: 2000,
   maxReconnectDelayMs: 2000,
   positioningIntervalMs: 3000,
@@ -125,15 +132,10 @@ export function resolveRedisBrokerOptions(options: RedisBrokerOptions): Resolved
       throw new TypeError(`createRedisBroker: ${key} must be a positive number, got ${value}`);
     }
   }
-  if (!Number.isInteger(resolved.historySize) || resolved.historySize < 0) {
+  resolveHistoryOptions(resolved, 'createRedisBroker');
+  if (resolved.positioningIntervalMs > resolved.historyMaxAgeMs) {
     throw new TypeError(
-      `createRedisBroker: historySize must be a non-negative integer, got ${resolved.historySize}`,
-    );
-  }
-  const maxAge = resolved.historyMaxAgeMs;
-  if (maxAge !== undefined && (!Number.isInteger(maxAge) || maxAge <= 0)) {
-    throw new TypeError(
-      `createRedisBroker: historyMaxAgeMs must be a positive integer or unset, got ${maxAge}`,
+      `createRedisBroker: positioningIntervalMs (${resolved.positioningIntervalMs}) must not exceed historyMaxAgeMs (${resolved.historyMaxAgeMs}): it keeps subscribed channels' keys alive`,
     );
   }
   if (resolved.presenceSweepIntervalMs >= resolved.presenceTtlMs) {

@@ -51,14 +51,21 @@ end
 `;
 
 /**
- * KEYS: stream, epoch. ARGV: pubsub channel, PUBLISH|SPUBLISH, type, json, stored (1|0), epoch candidate,
- * maxlen, max age ms (0 = none), deadline (Redis ms).
+ * KEYS: stream, epoch, idempotency (hash), idempotency order (list). ARGV: pubsub channel, PUBLISH|SPUBLISH,
+ * type, json, stored (1|0), epoch candidate, maxlen, max age ms, deadline (Redis ms), idempotency key
+ * ('' for none), fingerprint, key ttl ms. → false (ephemeral), or { epoch, id, '' | 'duplicate' | 'conflict' }.
  *
  * The deadline makes "rejected" mean "not stored": a call that reaches Redis after the client's command
  * timeout (Redis was stalled, e.g. SIGSTOP) is refused instead of appearing later behind the caller's back.
  * Each entry records the previous entry's id (`p`), so a receiver can tell its immediate successor from a
  * gap and `history()` can tell "trimmed" from "never issued". The pub/sub message is
  * `<epoch>\\n<id>\\n<prev>\\n<type>\\n<json>`; ephemeral events have the first three empty.
+ *
+ * Idempotency: the record `<epoch>\\n<id>\\n<fingerprint>` of a key is checked and written in the same
+ * script as the XADD, so two instances racing with one key store one event. A record counts while its
+ * event may still be in history: same epoch, younger than the max age, and among the last `maxlen` keyed
+ * publishes (the order list `<id>\\n<key>` bounds the hash). Every key of the channel expires `key ttl`
+ * after its last publish.
  */
 const PUBLISH = `${NOW_MS}${EPOCH}
 local now = now_ms()
@@ -69,19 +76,43 @@ if ARGV[5] == '0' then
   redis.call(ARGV[2], ARGV[1], '\\n\\n\\n' .. ARGV[3] .. '\\n' .. ARGV[4])
   return false
 end
+local max_age = tonumber(ARGV[8])
+local max_len = tonumber(ARGV[7])
+local key = ARGV[10]
+if key ~= '' then
+  local record = redis.call('HGET', KEYS[3], key)
+  if record then
+    local r_epoch, r_id, r_fingerprint = string.match(record, '^([^\\n]*)\\n([^\\n]*)\\n(.*)$')
+    local r_ms = tonumber(string.match(r_id or '', '^%d+'))
+    if r_epoch == redis.call('GET', KEYS[2]) and r_ms and r_ms > now - max_age then
+      if r_fingerprint == ARGV[11] then return { r_epoch, r_id, 'duplicate' } end
+      return { r_epoch, r_id, 'conflict' }
+    end
+  end
+end
 local epoch = epoch_of(ARGV[6])
 local prev = '0-0'
 local head = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
 if head[1] then prev = head[1][1] end
-local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[7], '*', 't', ARGV[3], 'd', ARGV[4], 'p', prev)
-local max_age = tonumber(ARGV[8])
-if max_age > 0 then
-  redis.call('XTRIM', KEYS[1], 'MINID', '~', now - max_age)
-  redis.call('PEXPIRE', KEYS[1], max_age * 2)
-  redis.call('PEXPIRE', KEYS[2], max_age * 2)
+local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', max_len, '*', 't', ARGV[3], 'd', ARGV[4], 'p', prev)
+redis.call('XTRIM', KEYS[1], 'MINID', '~', now - max_age)
+if key ~= '' then
+  redis.call('HSET', KEYS[3], key, epoch .. '\\n' .. id .. '\\n' .. ARGV[11])
+  redis.call('RPUSH', KEYS[4], id .. '\\n' .. key)
+  -- One push per publish, so a few pops keep the list at max_len (and converge after max_len shrank).
+  for _ = 1, 8 do
+    if redis.call('LLEN', KEYS[4]) <= max_len then break end
+    local o_id, o_key = string.match(redis.call('LPOP', KEYS[4]), '^([^\\n]*)\\n(.*)$')
+    local current = o_key and redis.call('HGET', KEYS[3], o_key)
+    -- A key reused after its record lapsed has a newer record: only the record of this entry goes.
+    if current and string.match(current, '^[^\\n]*\\n([^\\n]*)\\n') == o_id then
+      redis.call('HDEL', KEYS[3], o_key)
+    end
+  end
 end
+for i = 1, 4 do redis.call('PEXPIRE', KEYS[i], ARGV[12]) end
 redis.call(ARGV[2], ARGV[1], epoch .. '\\n' .. id .. '\\n' .. prev .. '\\n' .. ARGV[3] .. '\\n' .. ARGV[4])
-return { epoch, id }
+return { epoch, id, '' }
 `;
 
 /** KEYS: stream, epoch. ARGV: after (exclusive stream id), count. → {} without epoch, else { epoch, entries }. */
@@ -91,19 +122,30 @@ if not epoch then return {} end
 return { epoch, redis.call('XRANGE', KEYS[1], '(' .. ARGV[1], '+', 'COUNT', ARGV[2]) }
 `;
 
-/** KEYS: stream, epoch. → { epoch or '', last entry id or '' }. */
+/**
+ * KEYS: stream, epoch. ARGV: key ttl ms. → { epoch or '', last entry id or '' }. Called for channels this
+ * instance subscribes (activation, positioning), it keeps their epoch and stream alive: a channel in use
+ * keeps its position however long it stays quiet.
+ */
 const HEAD = `
 local epoch = redis.call('GET', KEYS[2]) or ''
+if epoch ~= '' then
+  redis.call('PEXPIRE', KEYS[2], ARGV[1])
+  redis.call('PEXPIRE', KEYS[1], ARGV[1])
+end
 local head = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
 return { epoch, head[1] and head[1][1] or '' }
 `;
 
 /**
- * KEYS: stream, epoch. ARGV: epoch candidate. → { epoch, newest id or '0-0' }. Creates the epoch of a channel
- * that has none (as a publish would), so the position survives until the first event is stored.
+ * KEYS: stream, epoch. ARGV: epoch candidate, key ttl ms. → { epoch, newest id or '0-0' }. Creates the epoch
+ * of a channel that has none (as a publish would), so the position survives until the first event is
+ * stored; with a TTL, so a channel only looked at goes away.
  */
 const POSITION = `${EPOCH}
 local epoch = epoch_of(ARGV[1])
+redis.call('PEXPIRE', KEYS[2], ARGV[2])
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
 local head = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
 return { epoch, head[1] and head[1][1] or '0-0' }
 `;
@@ -192,7 +234,13 @@ export interface PublishArgs {
   maxLength: number;
   maxAgeMs: number;
   deadlineMs: number;
+  /** Scoped idempotency key and request fingerprint, when the publish carries one. */
+  idempotency: { key: string; fingerprint: string } | undefined;
+  /** How long the channel's keys live after this publish. */
+  keyTtlMs: number;
 }
+
+export type PublishReply = null | [epoch: string, id: string, outcome: '' | 'duplicate' | 'conflict'];
 
 export type HistoryReply =
   | []
@@ -200,14 +248,15 @@ export type HistoryReply =
 
 /** Typed calls of the scripts on one client (single node or Cluster; a script routes by its first key). */
 export interface BrokerScripts {
-  publish(keys: ChannelKeys, args: PublishArgs): Promise<[epoch: string, id: string] | null>;
+  publish(keys: ChannelKeys, args: PublishArgs): Promise<PublishReply>;
   range(
     keys: ChannelKeys,
     afterId: string,
     count: number,
   ): Promise<[] | [epoch: string, entries: RawStreamEntry[]]>;
-  head(keys: ChannelKeys): Promise<[epoch: string, lastId: string]>;
-  position(keys: ChannelKeys, epochCandidate: string): Promise<[epoch: string, id: string]>;
+  /** `keyTtlMs`: how long the channel's keys live from now. */
+  head(keys: ChannelKeys, keyTtlMs: number): Promise<[epoch: string, lastId: string]>;
+  position(keys: ChannelKeys, epochCandidate: string, keyTtlMs: number): Promise<[epoch: string, id: string]>;
   history(
     keys: ChannelKeys,
     query: { after: string } | { last: number },
@@ -231,7 +280,8 @@ type ScriptCall = (...args: (string | number)[]) => Promise<unknown>;
 
 export function defineScripts(client: Redis | Cluster): BrokerScripts {
   for (const [name, lua] of Object.entries(scripts)) {
-    client.defineCommand(name, { numberOfKeys: name.startsWith('sbPresence') ? 1 : 2, lua });
+    const numberOfKeys = name === 'sbPublish' ? 4 : name.startsWith('sbPresence') ? 1 : 2;
+    client.defineCommand(name, { numberOfKeys, lua });
   }
   const call = (name: keyof typeof scripts, ...args: (string | number)[]) =>
     (client as unknown as Record<string, ScriptCall>)[name]!(...args);
@@ -241,6 +291,8 @@ export function defineScripts(client: Redis | Cluster): BrokerScripts {
         'sbPublish',
         keys.stream,
         keys.epoch,
+        keys.idempotency,
+        keys.idempotencyOrder,
         keys.pubsub,
         a.pubsubCommand,
         a.type,
@@ -250,12 +302,15 @@ export function defineScripts(client: Redis | Cluster): BrokerScripts {
         a.maxLength,
         a.maxAgeMs,
         Math.floor(a.deadlineMs),
-      ) as Promise<[string, string] | null>,
+        a.idempotency?.key ?? '',
+        a.idempotency?.fingerprint ?? '',
+        a.keyTtlMs,
+      ) as Promise<PublishReply>,
     range: (keys, afterId, count) =>
       call('sbRange', keys.stream, keys.epoch, afterId, count) as Promise<[] | [string, RawStreamEntry[]]>,
-    head: (keys) => call('sbHead', keys.stream, keys.epoch) as Promise<[string, string]>,
-    position: (keys, epochCandidate) =>
-      call('sbPosition', keys.stream, keys.epoch, epochCandidate) as Promise<[string, string]>,
+    head: (keys, keyTtlMs) => call('sbHead', keys.stream, keys.epoch, keyTtlMs) as Promise<[string, string]>,
+    position: (keys, epochCandidate, keyTtlMs) =>
+      call('sbPosition', keys.stream, keys.epoch, epochCandidate, keyTtlMs) as Promise<[string, string]>,
     history: (keys, query, count) =>
       call(
         'sbHistory',

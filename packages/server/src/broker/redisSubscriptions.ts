@@ -4,7 +4,7 @@ import type { BrokerEvent, BrokerListener } from './broker.ts';
 import { formatEventId } from './eventId.ts';
 import type { RedisClients } from './redisClients.ts';
 import { compareStreamIds, parseStreamEntry, toBrokerEvent } from './redisHistory.ts';
-import { type ChannelKeys, channelKeys } from './redisKeys.ts';
+import { type ChannelKeys, channelKeys, channelKeyTtlMs } from './redisKeys.ts';
 import type { ResolvedRedisBrokerOptions } from './redisOptions.ts';
 import type { BrokerScripts } from './redisScripts.ts';
 
@@ -74,6 +74,7 @@ export function createSubscriptions(
   logger: Logger,
 ): Subscriptions {
   const byPubsub = new Map<string, ChannelState>();
+  const keyTtlMs = channelKeyTtlMs(options.historyMaxAgeMs);
   let closed = false;
   /** Incremented on every subscriber (re)connection, to spot one that happened during an activation. */
   let subscriberGeneration = 0;
@@ -226,7 +227,7 @@ export function createSubscriptions(
     const generation = subscriberGeneration;
     await clients.subscribe([state.keys.pubsub]);
     // Subscribed before reading the head: anything stored after the head arrives as a message.
-    const [epoch, lastId] = await scripts.head(state.keys);
+    const [epoch, lastId] = await scripts.head(state.keys, keyTtlMs);
     clients.health.commandSucceeded();
     state.position = { epoch: epoch === '' ? null : epoch, streamId: lastId === '' ? '0-0' : lastId };
     // Buffered messages up to the head were published before subscribe() resolved; the caller's history
@@ -282,7 +283,7 @@ export function createSubscriptions(
       const states = [...byPubsub.values()].filter((state) => state.position !== null && !state.repairing);
       await Promise.all(
         states.map(async (state) => {
-          const [epoch, lastId] = await scripts.head(state.keys);
+          const [epoch, lastId] = await scripts.head(state.keys, keyTtlMs);
           clients.health.commandSucceeded();
           const at = state.position;
           if (!at || epoch === '' || lastId === '') return;
