@@ -1,5 +1,5 @@
 import type { ConnectionState } from '@switchboard/client';
-import { useConnectionState } from '@switchboard/react';
+import { useConnectionState, useSwitchboard } from '@switchboard/react';
 import { useNow } from './useNow.ts';
 import { useOnline } from './useOnline.ts';
 
@@ -36,18 +36,24 @@ function describe(
       return { tone: 'warn', text: `${lost}Reconnecting in ${seconds} s…`, kind: state.status };
     }
     case 'closed':
-      return { tone: 'error', text: 'Disconnected.', kind: 'closed' };
+      // A refusal the client stopped on (wrong URL, a request the server keeps refusing) says why.
+      return {
+        tone: 'error',
+        text: state.error ? `Disconnected: ${state.error.message}.` : 'Disconnected.',
+        kind: 'closed',
+      };
     default:
       return null;
   }
 }
 
 /**
- * Says why the app is not live: reconnecting (with a countdown), offline, or unauthorized. Hidden while
- * the connection is open.
+ * Says why the app is not live: reconnecting (with a countdown), offline, unauthorized, or stopped after a
+ * refusal (with the reason and a Reconnect button). Hidden while the connection is open.
  */
 export function ConnectionBanner({ onSignOut }: { onSignOut: () => void }) {
   const state = useConnectionState();
+  const client = useSwitchboard();
   const online = useOnline();
   const now = useNow(250, state.nextRetryAt !== undefined);
   const banner = describe(state, online, now);
@@ -69,6 +75,11 @@ export function ConnectionBanner({ onSignOut }: { onSignOut: () => void }) {
           {banner.kind === 'unauthorized' && (
             <button type="button" className="link" onClick={onSignOut}>
               Sign in again
+            </button>
+          )}
+          {banner.kind === 'closed' && state.error && (
+            <button type="button" className="link" onClick={() => client.reconnect()}>
+              Reconnect
             </button>
           )}
         </div>

@@ -62,8 +62,10 @@ export function useChatRoom(room: string, session: Session) {
   const publishMessage = useCallback(
     (correlationId: string, text: string) => {
       // Our own correlation id, not one the client picks: the echo carries it and can arrive before the
-      // acknowledgement, so the local copy must be findable by it from the start.
-      publish('message', { text }, { correlationId }).then(
+      // acknowledgement, so the local copy must be findable by it from the start. It is also the
+      // idempotency key, so Retry resends the message with its original key: a message whose
+      // acknowledgement was lost is answered with its stored id instead of being stored twice.
+      publish('message', { text }, { correlationId, idempotencyKey: correlationId }).then(
         (result) => {
           if (result.id) dispatch({ type: 'sendAcked', correlationId, id: result.id });
         },
