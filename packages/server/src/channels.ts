@@ -13,12 +13,13 @@ import {
   SwitchboardError,
 } from '@switchboard/protocol';
 import type { AuthUser } from './auth.ts';
-import type { Broker } from './broker/broker.ts';
+import type { Broker, OutgoingEvent } from './broker/broker.ts';
 import type { ChannelAccess } from './channelAccess.ts';
 import { badRequest } from './errors.ts';
 import { ChannelStream } from './fanout.ts';
 import type { Metrics } from './metrics.ts';
 import type { Presence } from './presence.ts';
+import { type KeyAuthor, publishFingerprint, scopedIdempotencyKey } from './publishIdempotency.ts';
 import type { Registry } from './registry.ts';
 
 /** The caller of a channel operation: the connection's verified user and id. */
@@ -31,8 +32,17 @@ export interface Caller {
 export interface ChannelService {
   subscribe(caller: Caller, input: SubscribeInput): Promise<ChannelStream>;
   publish(caller: Caller, input: PublishInput): Promise<PublishOutput>;
-  /** Publishes as the server (no sender, server-only event types allowed), e.g. from your own procedures. */
-  publishAsServer(channel: string, type: string, payload: unknown): Promise<PublishOutput>;
+  /**
+   * Publishes as the server (no sender, server-only event types allowed), e.g. from your own procedures.
+   * `idempotencyKey` makes a retry safe as for `channel.publish`; server keys have a scope of their own,
+   * apart from every user's.
+   */
+  publishAsServer(
+    channel: string,
+    type: string,
+    payload: unknown,
+    options?: { idempotencyKey?: string },
+  ): Promise<PublishOutput>;
   presence(caller: Caller, channel: string): Promise<PresenceMember[]>;
   setPresence(caller: Caller, input: SetPresenceInput): Promise<void>;
 }
@@ -47,14 +57,27 @@ export function createChannelService(deps: {
 }): ChannelService {
   const { access, broker, presence, registry, metrics } = deps;
 
-  async function store(envelope: Envelope, ephemeral: boolean): Promise<PublishOutput> {
+  /**
+   * Hands the envelope to the broker. With an idempotency key, a retry within the broker's window is
+   * answered with the first publish's id and stores nothing; the key used for a different request
+   * rejects with IDEMPOTENCY_CONFLICT. Ephemeral events ignore keys (they have no id to answer with).
+   */
+  async function store(
+    envelope: Envelope,
+    ephemeral: boolean,
+    author: KeyAuthor,
+    idempotencyKey: string | undefined,
+  ): Promise<PublishOutput> {
     const stopTimer = metrics.publishDuration.startTimer();
     try {
-      const { id } = await broker.publish(envelope.channel, {
-        type: envelope.type,
-        json: JSON.stringify(envelope),
-        ephemeral,
-      });
+      const event: OutgoingEvent = { type: envelope.type, json: JSON.stringify(envelope), ephemeral };
+      if (idempotencyKey !== undefined && !ephemeral) {
+        event.idempotency = {
+          key: scopedIdempotencyKey(author, idempotencyKey),
+          fingerprint: publishFingerprint(envelope.channel, envelope.type, envelope.payload),
+        };
+      }
+      const { id } = await broker.publish(envelope.channel, event);
       const output: PublishOutput = {};
       if (id !== undefined) output.id = id;
       if (envelope.correlationId !== undefined) output.correlationId = envelope.correlationId;
@@ -108,10 +131,11 @@ export function createChannelService(deps: {
         sender: { userId: caller.user.userId, name: caller.user.name },
       };
       if (input.correlationId !== undefined) envelope.correlationId = input.correlationId;
-      return store(envelope, definition.events[input.type]!.ephemeral === true);
+      const ephemeral = definition.events[input.type]!.ephemeral === true;
+      return store(envelope, ephemeral, { userId: caller.user.userId }, input.idempotencyKey);
     },
 
-    async publishAsServer(channel, type, payload) {
+    async publishAsServer(channel, type, payload, options = {}) {
       const definition = deps.catalog.get(channel);
       if (!definition?.events[type])
         throw badRequest(ErrorCode.UNKNOWN_EVENT_TYPE, `${channel}: unknown event "${type}"`);
@@ -121,7 +145,7 @@ export function createChannelService(deps: {
         payload: parsePayload(definition, type, payload),
         ts: Date.now(),
       };
-      return store(envelope, definition.events[type].ephemeral === true);
+      return store(envelope, definition.events[type].ephemeral === true, 'server', options.idempotencyKey);
     },
 
     async presence(caller, channel) {
