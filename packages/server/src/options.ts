@@ -42,7 +42,12 @@ export interface ServerOptions {
   authenticate?: (req: IncomingMessage) => Promise<AuthUser | null> | AuthUser | null;
   /** Name of the cookie that may carry the token. @default 'sb_token' */
   cookieName?: string;
-  /** Broker for history and cross-process fan-out. @default createMemoryBroker() */
+  /**
+   * Broker for history and cross-process fan-out. History keeps `historySize` events per channel for at
+   * most `historyMaxAgeMs` (`historyDefaults`: 1000 events, 24 h), which is also how long a publish's
+   * `idempotencyKey` is remembered; channels without subscribers are forgotten after that.
+   * @default createMemoryBroker()
+   */
   broker?: Broker;
   /** WebSocket upgrade path. @default '/ws' */
   path?: string;
