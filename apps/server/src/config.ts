@@ -41,7 +41,7 @@ export interface DemoConfig {
   trustProxyHops: number;
   /** `RATE_LIMIT_PER_SECOND`: sustained inbound messages per connection. @default 50 */
   rateLimitPerSecond: number | undefined;
-  /** `RATE_LIMIT_BURST`: burst of the per-connection token bucket. @default 100 */
+  /** `RATE_LIMIT_BURST`: burst of the per-connection token bucket (and most messages per frame). @default 300 */
   rateLimitBurst: number | undefined;
   /** `PRESENCE_TTL_MS` (Redis broker): members of an instance that stopped refreshing expire after this. @default 30000 */
   presenceTtlMs: number | undefined;
