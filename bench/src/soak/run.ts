@@ -14,7 +14,17 @@ const SECRET = 'soak-secret-0123456789abcdef0123456789';
 const durationS = Number(process.env.SOAK_DURATION_S ?? 120);
 const connections = Number(process.env.SOAK_CONNECTIONS ?? 10_000);
 const SAMPLE_EVERY_MS = 5000;
-const WARMUP_SHARE = 0.25;
+const CHANNELS = 100;
+const PUBLISHES_PER_SECOND = 200;
+/** Stored events kept per channel by the demo server's memory broker (its default). */
+const HISTORY_SIZE = 1000;
+/**
+ * Until every channel's history is full, retained memory grows by design (1,000 events × 100 channels at
+ * 200 events/s fill in 500 s). Warm-up is the first quarter of the run or that fill plus a minute, whichever
+ * is longer, so a rising floor after it means a leak, not history being kept.
+ */
+const HISTORY_FILL_S = (HISTORY_SIZE * CHANNELS) / PUBLISHES_PER_SECOND;
+const WARMUP_S = Math.max(durationS * 0.25, Math.min(HISTORY_FILL_S + 60, durationS * 0.5));
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const TSX = `${ROOT}apps/server/node_modules/.bin/tsx`;
 const RESULTS = `${ROOT}bench/results`;
@@ -67,8 +77,8 @@ const loadConfig = {
   wsUrl: `ws://127.0.0.1:${port}/ws`,
   secret: SECRET,
   connections,
-  channels: 100,
-  ratePerSecond: 200,
+  channels: CHANNELS,
+  ratePerSecond: PUBLISHES_PER_SECOND,
   churnPerMinute: 0.1,
   durationMs: durationS * 1000,
   reportEveryMs: SAMPLE_EVERY_MS,
@@ -125,7 +135,7 @@ const final = reports.find((r) => r.final) as
     }
   | undefined;
 const interval = reports.filter((r) => !r.final) as { p99: number; deliveries: number; t: number }[];
-const settled = samples.filter((s) => s.t >= durationS * WARMUP_SHARE && Number.isFinite(s.rssMb));
+const settled = samples.filter((s) => s.t >= WARMUP_S && Number.isFinite(s.rssMb));
 const spread = (values: number[]) =>
   values.length ? (Math.max(...values) - Math.min(...values)) / Math.min(...values) : Number.NaN;
 const rssSpread = spread(settled.map((s) => s.rssMb));
@@ -139,15 +149,17 @@ for (const sample of settled) {
   floors[window] = Math.min(floors[window] ?? Number.POSITIVE_INFINITY, sample.heapMb);
 }
 const heapFloors = floors.filter((value) => value !== undefined && Number.isFinite(value));
+const heapFloorSpread = spread(heapFloors);
 // p99 of each 5-second interval after warm-up (the ramp to 10,000 connections is not steady state).
-const steady = interval.filter((r) => r.t >= durationS * 1000 * WARMUP_SHARE);
+const steady = interval.filter((r) => r.t >= WARMUP_S * 1000);
 const p99 = Math.max(0, ...steady.map((r) => r.p99));
 const deliveriesPerSecond = final ? Math.round(final.deliveries / (final.t / 1000)) : 0;
 const summary = {
   durationS,
   connections,
-  channels: 100,
-  publishesPerSecond: 200,
+  channels: CHANNELS,
+  publishesPerSecond: PUBLISHES_PER_SECOND,
+  warmupS: WARMUP_S,
   churnPerMinute: '10%',
   deliveries: final?.deliveries,
   deliveriesPerSecond,
@@ -159,6 +171,7 @@ const summary = {
   rssAfterWarmupSpread: `${(rssSpread * 100).toFixed(1)}%`,
   heapAfterWarmupSpread: `${(heapSpread * 100).toFixed(1)}%`,
   heapFloorsMb: heapFloors.map((value) => Number(value.toFixed(1))),
+  heapFloorSpread: `${(heapFloorSpread * 100).toFixed(1)}%`,
   samples,
 };
 const table = [
@@ -166,15 +179,16 @@ const table = [
   '|---:|---:|---:|---:|',
   ...samples.map((s) => `| ${s.t} | ${s.connections} | ${s.rssMb.toFixed(1)} | ${s.heapMb.toFixed(1)} |`),
 ].join('\n');
-const markdown = `## Soak (${durationS} s, ${connections} connections, 10%/min churn, 200 publishes/s on 100 channels)
+const markdown = `## Soak (${durationS} s, ${connections} connections, 10%/min churn, ${PUBLISHES_PER_SECOND} publishes/s on ${CHANNELS} channels)
 
 Server and load generator share the machine's 2 cores.
 
 - deliveries: ${final?.deliveries} (${deliveriesPerSecond}/s), published ${final?.published}, reconnects ${final?.reconnects}
 - worst 5-second p99 publish→receive latency after warm-up: ${p99} ms (per interval: ${steady.map((r) => r.p99).join(', ')})
 - errors (lost, duplicated, gaps, unexpected closes, failed publishes): ${summary.errors}
-- after warm-up (${Math.round(WARMUP_SHARE * 100)}%): RSS spread ${summary.rssAfterWarmupSpread}, heap spread ${summary.heapAfterWarmupSpread} (target: within 10%)
-- heap floor per ${FLOOR_WINDOW_S} s window after warm-up (rises only with a leak; the spread above includes garbage awaiting V8's next major GC): ${summary.heapFloorsMb.join(' → ')} MiB
+- warm-up: the first ${Math.round(WARMUP_S)} s (a quarter of the run, or until history is full: ${HISTORY_FILL_S} s plus a minute)
+- after warm-up: RSS spread ${summary.rssAfterWarmupSpread}, heap spread ${summary.heapAfterWarmupSpread} (includes garbage awaiting V8's next major GC)
+- heap floor per ${FLOOR_WINDOW_S} s window after warm-up (rises only with a leak): ${summary.heapFloorsMb.join(' → ')} MiB; **floor spread ${summary.heapFloorSpread}** (target: within 10%)
 
 ${table}
 `;
