@@ -114,7 +114,7 @@ export function createMemoryBroker(options: MemoryBrokerOptions = {}): MemoryBro
 
   /** Forgets a channel that has neither listeners nor events; its ids stay judged by `forgottenThrough`. */
   function release(channel: string, state: ChannelState) {
-    if (state.listeners || state.events.length > 0) return;
+    if (state.listeners || state.events.length > 0 || channels.get(channel) !== state) return;
     channels.delete(channel);
     expiring.delete(channel);
     forgottenThrough = later(forgottenThrough, state.completeAfter);
