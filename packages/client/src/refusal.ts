@@ -20,7 +20,7 @@ export function upgradeRefusal(status: number, detail: string | undefined): Conn
       ? ErrorCode.UNAUTHORIZED
       : status === UpgradeStatus.FORBIDDEN
         ? ErrorCode.FORBIDDEN
-        : status === 404
+        : status === UpgradeStatus.NOT_FOUND
           ? ErrorCode.NOT_FOUND
           : ErrorCode.BAD_REQUEST;
   return { code, message: describeUpgradeRefusal(status, detail) };

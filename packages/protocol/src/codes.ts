@@ -77,7 +77,7 @@ export type UpgradeStatus = (typeof UpgradeStatus)[keyof typeof UpgradeStatus];
  * request itself, so the same request is refused again: the client stops instead of looping.
  */
 export function isRetryableUpgradeStatus(status: number): boolean {
-  return status < 400 || status >= 500 || status === 408 || status === 429;
+  return status < 400 || status >= 500 || status === 408 || status === UpgradeStatus.TOO_MANY_CONNECTIONS;
 }
 
 /**
