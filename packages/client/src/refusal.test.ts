@@ -74,6 +74,24 @@ describe('refused upgrades', () => {
   });
 });
 
+describe('too many connections of one user (real server, HTTP 429)', () => {
+  it('keeps retrying with backoff, then connects once a slot is free', async () => {
+    const fixture = track(await startTestServer({ overrides: { maxConnectionsPerUser: 1 } }), (f) =>
+      f.close(),
+    );
+    const first = connect({ url: fixture.wsUrl, getToken: () => signToken('alice') });
+    await stateMatching(first, (s) => s.status === 'open', 'the first connection open');
+    const second = connect({ url: fixture.wsUrl, getToken: () => signToken('alice') });
+    const refused = await stateMatching(second, (s) => s.attempt >= 2, 'two refused attempts');
+    expect(refused).toMatchObject({
+      status: 'connecting',
+      lastClose: { code: 1006, reason: expect.stringMatching(/^upgrade refused with HTTP 429: \S/) },
+    });
+    await first.close();
+    await stateMatching(second, (s) => s.status === 'open', 'open once the slot is free');
+  });
+});
+
 describe('repeated refusal closes', () => {
   it('stops after the same policy close twice in a row with nothing accepted in between', async () => {
     const reason = 'too many requests in one frame';
