@@ -134,6 +134,14 @@ describe('#publish idempotency', () => {
       idempotencyKey: expect.any(String),
       correlationId: result.correlationId,
     });
+    // The server answered the resend with the first one's id: the event is stored once.
+    const bob = track(testClient({ url: fixture.wsUrl, getToken: () => signToken('bob') }), (c) => c.close());
+    const history = collector<Envelope>();
+    bob.channel(chatChannel, 'room').subscribe({ replay: 10, onEvent: (event) => history.push(event) });
+    await bob.channel(chatChannel, 'room').publish('message', { text: 'end' });
+    const texts = (await history.waitFor(2)).map((event) => (event.payload as { text: string }).text);
+    expect(texts).toEqual(['once', 'end']);
+    expect(history.items[0]?.id).toBe(result.id);
   });
 });
 
