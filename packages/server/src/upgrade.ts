@@ -1,6 +1,6 @@
 import { type IncomingMessage, STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { isSwitchboardError, UpgradeStatus } from '@switchboard/protocol';
+import { ErrorCode, isSwitchboardError, UpgradeStatus } from '@switchboard/protocol';
 import type { Logger } from 'pino';
 import type { WebSocket, WebSocketServer } from 'ws';
 import { type AuthUser, extractToken, type TokenVerifier } from './auth.ts';
@@ -36,16 +36,18 @@ export function createUpgradeHandler(deps: UpgradeDeps) {
   /** Upgrades past the checks but not yet switched; they count against `maxConnections`. */
   let pending = 0;
 
-  function refuse(socket: Duplex, status: number, error: string, req: IncomingMessage) {
+  /** Answers `status` with `{ error }` and closes the socket; returns null (no user) for `check`. */
+  function refuse(socket: Duplex, status: number, error: string, req: IncomingMessage): null {
     metrics.upgradeRejections.inc({ status: String(status) });
     logger.info({ status, error, url: redactUrl(req.url), origin: req.headers.origin }, 'upgrade refused');
-    if (socket.destroyed) return;
+    if (socket.destroyed) return null;
     const body = JSON.stringify({ error });
     socket.end(
       `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\nContent-Type: application/json\r\n` +
         `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
     );
     socket.destroy();
+    return null;
   }
 
   function originAllowed(req: IncomingMessage): boolean {
@@ -67,7 +69,8 @@ export function createUpgradeHandler(deps: UpgradeDeps) {
     return token ? deps.verifyToken!(token) : null;
   }
 
-  async function handle(req: IncomingMessage, socket: Duplex, head: Buffer, destroyOnError: () => void) {
+  /** The checks up to authentication: the user, or null once the socket was refused. */
+  async function check(req: IncomingMessage, socket: Duplex): Promise<AuthUser | null> {
     let pathname: string;
     try {
       pathname = parseRequestTarget(req.url).pathname;
@@ -81,47 +84,47 @@ export function createUpgradeHandler(deps: UpgradeDeps) {
       return refuse(socket, UpgradeStatus.AT_CAPACITY, 'server at capacity', req);
     }
     if (!originAllowed(req)) return refuse(socket, UpgradeStatus.FORBIDDEN, 'origin not allowed', req);
-
     pending++;
     let user: AuthUser | null = null;
     try {
       user = await authenticate(req);
     } catch (error) {
-      if (isSwitchboardError(error) && error.code === 'BAD_REQUEST') {
+      if (isSwitchboardError(error) && error.code === ErrorCode.BAD_REQUEST) {
         return refuse(socket, UpgradeStatus.BAD_REQUEST, error.message, req);
       }
       logger.info({ reason: (error as Error).message, url: redactUrl(req.url) }, 'authentication failed');
     } finally {
       pending--;
     }
-    if (!user) return refuse(socket, UpgradeStatus.UNAUTHORIZED, 'missing or invalid credentials', req);
-    // Counted after authentication (only then is the user known) and with no await until `onConnection`
-    // registers the socket, so concurrent upgrades of one user cannot all pass the same count.
-    if (deps.connectionsOfUser(user.userId) >= options.maxConnectionsPerUser) {
-      return refuse(
-        socket,
-        UpgradeStatus.TOO_MANY_CONNECTIONS,
-        `too many connections for this user (limit ${options.maxConnectionsPerUser}): close one first`,
-        req,
-      );
-    }
-    if (socket.destroyed) return;
-    // Removed before the switch: a listener left on the socket would keep this request (and its URL with
-    // the token) alive for as long as the connection lasts.
-    socket.off('error', destroyOnError);
-    const authenticated = user;
-    deps.wss.handleUpgrade(req, socket, head, (ws) => deps.onConnection(ws, req, authenticated));
+    return user ?? refuse(socket, UpgradeStatus.UNAUTHORIZED, 'missing or invalid credentials', req);
   }
 
   return async (req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> => {
     // Until ws takes the socket over: an error during the checks must not crash the process.
     const destroyOnError = () => socket.destroy();
     socket.on('error', destroyOnError);
+    let switched = false;
     try {
-      await handle(req, socket, head, destroyOnError);
+      const user = await check(req, socket);
+      if (!user || socket.destroyed) return;
+      // Counted here, after authentication (only then is the user known), and with no await until
+      // `onConnection` has registered the socket: concurrent upgrades of one user cannot pass the same count.
+      if (deps.connectionsOfUser(user.userId) >= options.maxConnectionsPerUser) {
+        const limit = options.maxConnectionsPerUser;
+        const reason = `too many connections for this user (limit ${limit}): close one first`;
+        refuse(socket, UpgradeStatus.TOO_MANY_CONNECTIONS, reason, req);
+        return;
+      }
+      // Removed before the switch: a listener left on the socket would keep this request (and its URL with
+      // the token) alive for as long as the connection lasts.
+      socket.off('error', destroyOnError);
+      switched = true;
+      deps.wss.handleUpgrade(req, socket, head, (ws) => deps.onConnection(ws, req, user));
     } catch (error) {
       logger.warn({ err: error, url: redactUrl(req.url) }, 'upgrade failed');
-      refuse(socket, 500, 'internal error', req);
+      // After the 101 an HTTP answer would be garbage on a WebSocket: just drop the connection.
+      if (switched) socket.destroy();
+      else refuse(socket, 500, 'internal error', req);
     }
   };
 }
