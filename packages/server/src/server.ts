@@ -107,7 +107,7 @@ export function createSwitchboardServer(serverOptions: ServerOptions): Switchboa
   // perMessageDeflate off: its per-socket zlib memory is the first thing to go at 10k sockets.
   const wss = new WebSocketServer({
     noServer: true,
-    maxPayload: options.maxPayloadBytes,
+    maxPayload: options.maxFrameBytes,
     perMessageDeflate: false,
     clientTracking: false,
   });
