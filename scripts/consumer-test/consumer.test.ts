@@ -84,6 +84,25 @@ function startNode(script: string, env: Record<string, string>, pattern: RegExp,
   return { child, matched, exited, output: () => output };
 }
 
+describe("the main README's Quick start", () => {
+  it('is examples/quickstart: every source file and the tsconfig appear in it verbatim', () => {
+    const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
+    const quickStart = readme.slice(
+      readme.indexOf('## Quick start'),
+      readme.indexOf('\n## ', readme.indexOf('## Quick start') + 1),
+    );
+    const example = join(repoRoot, 'examples/quickstart');
+    const files = [...readdirSync(join(example, 'src')).map((file) => join('src', file)), 'tsconfig.json'];
+    for (const file of files) {
+      const source = readFileSync(join(example, file), 'utf8').trimEnd();
+      expect(
+        quickStart.includes(source),
+        `README's Quick start lacks examples/quickstart/${file} as it is`,
+      ).toBe(true);
+    }
+  });
+});
+
 describe('the Quick start, installed from the tarballs', () => {
   it("builds with the example's own tsconfig (nodenext, strict, exactOptionalPropertyTypes): tsc exits 0", async () => {
     expect(await typecheck(project, 'tsconfig.json')).toEqual({ exitCode: 0, errors: [], upstream: 0 });
