@@ -278,9 +278,10 @@ async function publishWithRetries(
     }
     const stopped = deps.stoppedError();
     if (stopped) throw stopped;
-    const delayMs = Math.min(backoff.next(), deadline - Date.now());
-    if (delayMs <= 0) throw timedOut();
-    await new Promise((resolve) => setTimeout(resolve, delayMs));
+    const remainingMs = deadline - Date.now();
+    if (remainingMs <= 0) throw timedOut();
+    // Full jitter: the delay may be 0, a retry at once.
+    await new Promise((resolve) => setTimeout(resolve, Math.min(backoff.next(), remainingMs)));
   }
 }
 

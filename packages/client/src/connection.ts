@@ -263,7 +263,8 @@ export function createConnection(options: ResolvedClientOptions, tokenRefresh?: 
                 asTRPCClientError(
                   new SwitchboardError(
                     ErrorCode.CONNECTION_LOST,
-                    `the connection closed before the answer arrived (${error.message})`,
+                    // tRPC's message says nothing here ("Unknown error", "WebSocket closed").
+                    'the connection closed before the answer arrived',
                     { cause: error },
                   ),
                 ),
