@@ -13,8 +13,17 @@ export type ChannelAuthorizer = (
   eventType?: string,
 ) => boolean | Promise<boolean>;
 
+/**
+ * Shortest accepted `jwt.secret`, in bytes: RFC 7518 §3.2 requires an HS256 key of at least the hash's 256 bits;
+ * a shorter secret can be brute-forced offline from any one token, which then lets anyone sign as anyone.
+ */
+export const MIN_JWT_SECRET_BYTES = 32;
+
 export interface JwtOptions {
-  /** HMAC secret for HS256 tokens. One of `secret` or `publicKey` is required unless `authenticate` is set. */
+  /**
+   * HMAC secret for HS256 tokens, at least `MIN_JWT_SECRET_BYTES` (32) bytes (a string counts its UTF-8 bytes).
+   * One of `secret` or `publicKey` is required unless `authenticate` is set.
+   */
   secret?: string | Uint8Array;
   /** PEM SPKI public key for asymmetric tokens (RS256/ES256/EdDSA): pins verification to that family. */
   publicKey?: string;
@@ -186,6 +195,13 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
   }
   if (options.jwt?.secret && options.jwt.publicKey) {
     throw new TypeError('createSwitchboardServer: set either jwt.secret or jwt.publicKey, not both');
+  }
+  const secret = options.jwt?.secret;
+  const secretBytes = typeof secret === 'string' ? Buffer.byteLength(secret, 'utf8') : secret?.byteLength;
+  if (secretBytes !== undefined && secretBytes < MIN_JWT_SECRET_BYTES) {
+    throw new TypeError(
+      `createSwitchboardServer: jwt.secret is ${secretBytes} bytes; HS256 needs at least ${MIN_JWT_SECRET_BYTES} (RFC 7518 §3.2). Generate one with: openssl rand -base64 32`,
+    );
   }
   if (resolved.maxFrameBytes < resolved.maxPayloadBytes) {
     throw new TypeError(
