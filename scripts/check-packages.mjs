@@ -27,7 +27,7 @@ function run(command, args, { cwd = root, capture = false } = {}) {
   })?.toString();
 }
 
-export function publishedPackages() {
+function publishedPackages() {
   return readdirSync(join(root, 'packages'))
     .map((name) => join(root, 'packages', name))
     .filter((dir) => {
