@@ -256,20 +256,15 @@ export function createConnection(options: ResolvedClientOptions, tokenRefresh?: 
           },
           error(error) {
             pendingCalls.delete(call);
-            const stoppedBecause = stoppedError();
-            if (stoppedBecause) observer.error(asTRPCClientError(stoppedBecause));
-            else if (isTransportFailure(error))
-              observer.error(
-                asTRPCClientError(
-                  new SwitchboardError(
-                    ErrorCode.CONNECTION_LOST,
-                    // tRPC's message says nothing here ("Unknown error", "WebSocket closed").
-                    'the connection closed before the answer arrived',
-                    { cause: error },
-                  ),
-                ),
-              );
-            else observer.error(error);
+            // The server's answers pass as they are; only failures on the way get a reason.
+            if (!isTransportFailure(error)) return observer.error(error);
+            const lost = new SwitchboardError(
+              ErrorCode.CONNECTION_LOST,
+              // tRPC's message says nothing here ("Unknown error", "WebSocket closed").
+              'the connection closed before the answer arrived',
+              { cause: error },
+            );
+            observer.error(asTRPCClientError(stoppedError() ?? lost));
           },
           complete() {
             pendingCalls.delete(call);
