@@ -1,7 +1,9 @@
 export type { AuthError } from './authError.ts';
 export type { Backoff } from './backoff.ts';
 export { backoffCeilingMs, createBackoff, fullJitterDelayMs } from './backoff.ts';
+export type { CallTimeoutContext } from './callTimeout.ts';
 export type {
+  CallOptions,
   ChannelHandle,
   ChannelListener,
   PublishOptions,
@@ -12,6 +14,7 @@ export type { ChannelStatus } from './channelSession.ts';
 export type { ChannelSnapshot, ChannelView, ChannelViewInit } from './channelView.ts';
 export type {
   CloseInfo,
+  ConnectionFailure,
   ConnectionListener,
   ConnectionState,
   ConnectionStatus,
