@@ -28,6 +28,12 @@ export interface Caller {
   connectionId: string;
 }
 
+/** Options of a server-side publish. */
+export interface PublishOptions {
+  /** Deduplicates a retried publish (see `channel.publish`); server keys have a scope of their own. */
+  idempotencyKey?: string;
+}
+
 /** What the `channel.*` procedures delegate to once their input is validated. */
 export interface ChannelService {
   subscribe(caller: Caller, input: SubscribeInput): Promise<ChannelStream>;
@@ -41,7 +47,7 @@ export interface ChannelService {
     channel: string,
     type: string,
     payload: unknown,
-    options?: { idempotencyKey?: string },
+    options?: PublishOptions,
   ): Promise<PublishOutput>;
   presence(caller: Caller, channel: string): Promise<PresenceMember[]>;
   setPresence(caller: Caller, input: SetPresenceInput): Promise<void>;

@@ -16,7 +16,7 @@ export type { HistoryOptions } from './broker/historyOptions.ts';
 export { historyDefaults } from './broker/historyOptions.ts';
 export type { MemoryBroker, MemoryBrokerOptions, MemoryBrokerStats } from './broker/memory.ts';
 export { createMemoryBroker } from './broker/memory.ts';
-export type { Caller, ChannelService } from './channels.ts';
+export type { Caller, ChannelService, PublishOptions } from './channels.ts';
 export type { HttpRequestHandler } from './httpHandler.ts';
 export type { TokenBucket } from './limits.ts';
 export { createTokenBucket } from './limits.ts';

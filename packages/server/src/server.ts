@@ -13,7 +13,7 @@ import { type AuthUser, createTokenVerifier } from './auth.ts';
 import type { Broker } from './broker/broker.ts';
 import { createMemoryBroker } from './broker/memory.ts';
 import { createChannelAccess } from './channelAccess.ts';
-import { type ChannelService, createChannelService } from './channels.ts';
+import { type ChannelService, createChannelService, type PublishOptions } from './channels.ts';
 import { handleConnection } from './connection.ts';
 import { startExpirySweep } from './expiry.ts';
 import { createFanout } from './fanout.ts';
@@ -41,10 +41,18 @@ export interface SwitchboardServer extends ServerChannels {
   readonly accepting: boolean;
   /** Starts listening; resolves with the bound port (useful with port 0). */
   listen(port: number, host?: string): Promise<{ port: number; host: string }>;
-  /** Publishes as the server, validated against the channel's definition. */
-  publish(channel: string, type: string, payload: unknown): Promise<PublishOutput>;
+  /**
+   * Publishes as the server, validated against the channel's definition. With `idempotencyKey`, a retry
+   * (after a timeout, on any instance sharing the broker) is stored once and answered with the first id.
+   */
+  publish(channel: string, type: string, payload: unknown, options?: PublishOptions): Promise<PublishOutput>;
   /** Publishes on the user's private `user:<userId>` channel, on every instance. */
-  sendToUser(userId: string, type: string, payload: unknown): Promise<PublishOutput>;
+  sendToUser(
+    userId: string,
+    type: string,
+    payload: unknown,
+    options?: PublishOptions,
+  ): Promise<PublishOutput>;
   /** Graceful shutdown: refuse upgrades, ask clients to reconnect, close with 1001 after the drain timeout. */
   close(): Promise<void>;
 }
@@ -179,8 +187,8 @@ export function createSwitchboardServer(serverOptions: ServerOptions): Switchboa
   }, options.registrySweepIntervalMs);
   sweep.unref();
 
-  function publish(channel: string, type: string, payload: unknown) {
-    return channels.publishAsServer(channel, type, payload);
+  function publish(channel: string, type: string, payload: unknown, publishOptions?: PublishOptions) {
+    return channels.publishAsServer(channel, type, payload, publishOptions);
   }
 
   return {
@@ -206,7 +214,8 @@ export function createSwitchboardServer(serverOptions: ServerOptions): Switchboa
     },
     publish,
     ...createServerChannels(publish),
-    sendToUser: (userId, type, payload) => publish(`user:${userId}`, type, payload),
+    sendToUser: (userId, type, payload, publishOptions) =>
+      publish(`user:${userId}`, type, payload, publishOptions),
     close() {
       closing ??= (async () => {
         accepting = false;

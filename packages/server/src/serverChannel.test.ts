@@ -24,6 +24,25 @@ describe('server.channel(def, key).publish', () => {
     expect(event.sender).toBeUndefined();
   });
 
+  it('stores a retried keyed publish once, with the first id, on every server-side entry point', async () => {
+    const { server } = track(await startTestServer(), (fixture) => fixture.close());
+    const room = server.channel(chat, 'room-2');
+    const first = await room.publish('message', { text: 'once' }, { idempotencyKey: 'k1' });
+    const retried = await server.publish(
+      'chat:room-2',
+      'message',
+      { text: 'once' },
+      { idempotencyKey: 'k1' },
+    );
+    const notice = await server.sendToUser('bob', 'notice', { text: 'n' }, { idempotencyKey: 'k1' });
+    const noticeAgain = await server.sendToUser('bob', 'notice', { text: 'n' }, { idempotencyKey: 'k1' });
+
+    expect(retried.id).toBe(first.id);
+    expect(noticeAgain.id).toBe(notice.id);
+    expect(await storedEvents(server, 'chat:room-2')).toHaveLength(1);
+    expect(await storedEvents(server, 'user:bob')).toHaveLength(1);
+  });
+
   it("rejects a payload the event's schema refuses, and stores nothing", async () => {
     const { server } = track(await startTestServer(), (fixture) => fixture.close());
 

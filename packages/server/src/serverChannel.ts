@@ -1,4 +1,5 @@
 import type { ChannelDefinition, EventPayloads, PublishOutput } from '@switchboard/protocol';
+import type { PublishOptions } from './channels.ts';
 
 /**
  * One channel as the server publishes to it, typed from its definition like the client's
@@ -18,6 +19,7 @@ export interface ServerChannel<TDef extends ChannelDefinition> {
   publish<TType extends keyof EventPayloads<TDef> & string>(
     type: TType,
     payload: EventPayloads<TDef>[TType],
+    options?: PublishOptions,
   ): Promise<PublishOutput>;
 }
 
@@ -33,12 +35,17 @@ export interface ServerChannels {
 
 /** Binds `channel()` to the server's untyped publish (`channels.publishAsServer`). */
 export function createServerChannels(
-  publish: (channel: string, type: string, payload: unknown) => Promise<PublishOutput>,
+  publish: (
+    channel: string,
+    type: string,
+    payload: unknown,
+    options?: PublishOptions,
+  ) => Promise<PublishOutput>,
 ): ServerChannels {
   return {
     channel(definition, key) {
       const name = definition.name(key);
-      return { name, publish: (type, payload) => publish(name, type, payload) };
+      return { name, publish: (type, payload, options) => publish(name, type, payload, options) };
     },
   };
 }
