@@ -38,6 +38,7 @@ export {
 } from './envelope.ts';
 export { isSwitchboardError, SwitchboardError } from './errors.ts';
 export { ProtocolLimits } from './limits.ts';
+export { describeNonPlainJson } from './plainJson.ts';
 export type {
   PresenceInput,
   PublishInput,
@@ -52,6 +53,5 @@ export {
   setPresenceInputSchema,
   subscribeInputSchema,
 } from './procedures.ts';
-export { describeNonPlainJson } from './plainJson.ts';
 export { randomId } from './randomId.ts';
 export { transformer } from './transformer.ts';
