@@ -18,7 +18,7 @@ import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
 import { pumpAppSubscription } from './appSubscription.ts';
 import type { AuthUser } from './auth.ts';
-import { createChannelOrder } from './channelOrder.ts';
+import { ChannelOrder } from './channelOrder.ts';
 import { closeWithError, connectionErrors, toTRPCError } from './errors.ts';
 import { type ChannelStream, type Fanout, isChannelStream } from './fanout.ts';
 import { writeFrame } from './frameWriter.ts';
@@ -65,7 +65,7 @@ class LiveConnection implements Connection {
   private readonly subscriptions = new Map<string | number, () => void>();
   private readonly rate: TokenBucket;
   private refusedInARow = 0;
-  private readonly order = createChannelOrder();
+  private readonly order = new ChannelOrder();
   private closed = false;
   // Created on first use: most connections never log, and a pino child costs memory per connection.
   private childLogger: Logger | undefined;
