@@ -81,8 +81,7 @@ describe('convergence (in process, memory store)', () => {
         fc.integer({ min: 2, max: MAX_CLIENTS }),
         fc.array(command, { minLength: 10, maxLength: 150, size: 'max' }),
         async (clientCount, commands) => {
-          // Snapshots every 3 versions: open() and catch-up must combine snapshot and log correctly.
-          const store = createMemoryDocStore({ snapshotEvery: 3, retainOps: 200 });
+          const store = createMemoryDocStore({ retainOps: 200 });
           const service = createCollabService({ store });
           const observer = observeOps(service, 'doc');
           const simulation = await Simulation.start([service], 'doc', clientCount);

@@ -25,7 +25,7 @@ afterEach(async () => {
 /** Two collab instances, each with its own store and Redis connections, on the same Redis. */
 function twoInstances(): [CollabService, CollabService] {
   const make = () => {
-    const store = createRedisDocStore({ redis: redis.url, snapshotEvery: 7, retainOps: 500 });
+    const store = createRedisDocStore({ redis: redis.url, retainOps: 500 });
     const service = createCollabService({ store });
     stores.push(store);
     services.push(service);

@@ -19,6 +19,7 @@ import { startExpirySweep } from './expiry.ts';
 import { createFanout } from './fanout.ts';
 import { startHeartbeat } from './heartbeat.ts';
 import { createHttpHandler } from './httpHandler.ts';
+import { listenError } from './listenError.ts';
 import { createDefaultLogger, redactUrl } from './logger.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { resolveServerOptions, type ServerOptions } from './options.ts';
@@ -39,7 +40,10 @@ export interface SwitchboardServer extends ServerChannels {
   readonly instanceId: string;
   /** True while accepting connections (false once `close()` started): what `/readyz` reports. */
   readonly accepting: boolean;
-  /** Starts listening; resolves with the bound port (useful with port 0). */
+  /**
+   * Starts listening; resolves with the bound port (useful with port 0). Rejects with an error naming the
+   * address and what to do (`port 3000 on 127.0.0.1 is already in use: ...`), its `code` kept (`EADDRINUSE`).
+   */
   listen(port: number, host?: string): Promise<{ port: number; host: string }>;
   /**
    * Publishes as the server, validated against the channel's definition. With `idempotencyKey`, a retry
@@ -203,9 +207,10 @@ export function createSwitchboardServer(serverOptions: ServerOptions): Switchboa
     },
     listen(port, host = '127.0.0.1') {
       return new Promise((resolve, reject) => {
-        httpServer.once('error', reject);
+        const listenOnError = (error: NodeJS.ErrnoException) => reject(listenError(error, port, host));
+        httpServer.once('error', listenOnError);
         httpServer.listen(port, host, () => {
-          httpServer.off('error', reject);
+          httpServer.off('error', listenOnError);
           const address = httpServer.address() as AddressInfo;
           logger.info({ port: address.port, host, instanceId }, 'listening');
           resolve({ port: address.port, host });

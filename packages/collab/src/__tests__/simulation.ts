@@ -124,7 +124,7 @@ export class Simulation {
     });
     void (async () => {
       try {
-        for await (const op of stream) {
+        for await (const op of await stream) {
           if (this.links.get(client) !== link) return;
           client.downlink.push(op);
           link.pumpedVersion = op.version;
@@ -294,7 +294,7 @@ export function observeOps(service: CollabService, docId: string) {
   const waiters: { version: number; resolve: () => void }[] = [];
   void (async () => {
     try {
-      for await (const op of service.ops({ docId, fromVersion: 0, signal: abort.signal })) {
+      for await (const op of await service.ops({ docId, fromVersion: 0, signal: abort.signal })) {
         ops.push(op);
         for (const waiter of waiters.splice(0)) {
           if (waiter.version <= op.version) waiter.resolve();

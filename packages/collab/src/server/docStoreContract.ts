@@ -70,7 +70,7 @@ export function describeDocStore(
         status: 'conflict',
         headVersion: 1,
       });
-      expect((await store.load(docId)).ops).toEqual([op(1, 'a')]);
+      expect((await store.load(docId, 0)).ops).toEqual([op(1, 'a')]);
     });
 
     it('lets exactly one of many concurrent commits take a version', async () => {
@@ -80,10 +80,10 @@ export function describeDocStore(
         Array.from({ length: 10 }, (_, i) => store.commit(docId, op(1, `${i}`, `racer${i}`), `${i}`)),
       );
       expect(results.filter((result) => result.status === 'committed')).toHaveLength(1);
-      expect((await store.load(docId)).ops).toHaveLength(1);
+      expect((await store.load(docId, 0)).ops).toHaveLength(1);
     });
 
-    it('recognises a committed op id: duplicate with its version, nothing written', async () => {
+    it('recognises an op id of the same author: duplicate with its version, nothing written', async () => {
       const store = await open();
       const docId = newDocId();
       await store.commit(docId, op(1, 'a', 'same'), 'a');
@@ -92,9 +92,25 @@ export function describeDocStore(
         status: 'duplicate',
         version: 1,
       });
-      expect(await store.findOpId(docId, 'same')).toBe(1);
-      expect(await store.findOpId(docId, 'never')).toBeNull();
+      expect(await store.findOpId(docId, 'u1', 'same')).toBe(1);
+      expect(await store.findOpId(docId, 'u1', 'never')).toBeNull();
       expect((await store.readOps(docId, 0)).headVersion).toBe(2);
+    });
+
+    it('scopes op ids to their author: the same id from another user is another op', async () => {
+      const store = await open();
+      const docId = newDocId();
+      await store.commit(docId, op(1, 'a', 'same'), 'a');
+      // Ids that would collide if the key were a plain concatenation of user and op id.
+      const other = { version: 2, op: ['b'], opId: 'same', userId: 'u2' };
+      expect(await store.commit(docId, other, 'ba')).toEqual({ status: 'committed', version: 2 });
+      expect(await store.commit(docId, { ...other, version: 3, userId: 'u1s', opId: 'ame' }, 'bba')).toEqual({
+        status: 'committed',
+        version: 3,
+      });
+      expect(await store.findOpId(docId, 'u2', 'same')).toBe(2);
+      expect(await store.findOpId(docId, 'u1', 'same')).toBe(1);
+      expect(await store.findOpId(docId, 'u3', 'same')).toBeNull();
     });
 
     it('reads the ops after a version', async () => {
@@ -106,19 +122,50 @@ export function describeDocStore(
       expect(range).toMatchObject({ baseVersion: 0, headVersion: 4 });
     });
 
-    it('snapshots every snapshotEvery versions and keeps the log bounded to retainOps before the snapshot', async () => {
-      const store = await open({ snapshotEvery: 5, retainOps: 3 });
+    it('keeps the text of the head, and reads it with the ops after a version in one call', async () => {
+      const store = await open();
+      const docId = newDocId();
+      const text = await commitMany(store, docId, 0, 7);
+      expect(await store.load(docId)).toEqual({ snapshot: { version: 7, text }, baseVersion: 0, ops: [] });
+      const log = await store.load(docId, 5);
+      expect(log.snapshot).toEqual({ version: 7, text });
+      expect(log.ops.map((o) => o.version)).toEqual([6, 7]);
+    });
+
+    it('keeps only the last retainOps ops, and forgets the ids of dropped ones', async () => {
+      const store = await open({ retainOps: 3 });
       const docId = newDocId();
       const text = await commitMany(store, docId, 0, 23);
-      const log = await store.load(docId);
-      expect(log.snapshot.version).toBe(20);
-      expect(log.baseVersion).toBe(17);
-      expect(log.ops.map((o) => o.version)).toEqual([18, 19, 20, 21, 22, 23]);
-      expect(log.snapshot.text).toBe(text.slice(3));
+      const log = await store.load(docId, 0);
+      expect(log.snapshot).toEqual({ version: 23, text });
+      expect(log.baseVersion).toBe(20);
+      expect(log.ops.map((o) => o.version)).toEqual([21, 22, 23]);
       // Ops dropped from the log are forgotten by the op-id index too, so it stays bounded as well.
-      expect(await store.findOpId(docId, 'op17')).toBeNull();
-      expect(await store.findOpId(docId, 'op18')).toBe(18);
-      expect(await store.readOps(docId, 10)).toMatchObject({ baseVersion: 17, headVersion: 23 });
+      expect(await store.findOpId(docId, 'u1', 'op20')).toBeNull();
+      expect(await store.findOpId(docId, 'u1', 'op21')).toBe(21);
+      expect(await store.readOps(docId, 10)).toMatchObject({ baseVersion: 20, headVersion: 23 });
+    });
+
+    it('deletes a document nobody edited for documentTtlMs, and reading it does not keep it', async () => {
+      const store = await open({ documentTtlMs: 400 });
+      const [idle, busy] = [newDocId(), newDocId()];
+      const pause = () => new Promise((resolve) => setTimeout(resolve, 200));
+      await commitMany(store, idle, 0, 2);
+      let text = await commitMany(store, busy, 0, 1);
+      await pause();
+      // Read at half the TTL: still there, and the read must not extend its life.
+      expect((await store.load(idle)).snapshot.version).toBe(2);
+      text = await commitMany(store, busy, 1, 1, text);
+      await pause();
+      text = await commitMany(store, busy, 2, 1, text);
+      await pause();
+      expect(await store.load(idle, 0)).toEqual({
+        snapshot: { version: 0, text: '' },
+        baseVersion: 0,
+        ops: [],
+      });
+      expect(await store.findOpId(idle, 'u1', 'op1')).toBeNull();
+      expect((await store.load(busy)).snapshot).toEqual({ version: 3, text });
     });
 
     it('delivers committed ops to subscribers in order, and stops after unsubscribe', async () => {
@@ -161,7 +208,7 @@ export function describeDocStore(
       const store = await open();
       const [a, b] = [newDocId(), newDocId()];
       await store.commit(a, op(1, 'a'), 'a');
-      expect((await store.load(b)).ops).toEqual([]);
+      expect((await store.load(b, 0)).ops).toEqual([]);
       expect(await store.commit(b, op(1, 'b'), 'b')).toEqual({ status: 'committed', version: 1 });
     });
   });

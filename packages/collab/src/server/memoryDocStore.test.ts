@@ -6,8 +6,8 @@ describeDocStore('memory', (options) => createMemoryDocStore(options));
 
 describe('createMemoryDocStore', () => {
   it('rejects options that cannot work, naming the fix', () => {
-    expect(() => createMemoryDocStore({ snapshotEvery: 0 })).toThrow(
-      /snapshotEvery must be a positive integer/,
+    expect(() => createMemoryDocStore({ documentTtlMs: 0 })).toThrow(
+      /documentTtlMs must be a positive integer/,
     );
     expect(() => createMemoryDocStore({ retainOps: -1 })).toThrow(/retainOps must be a non-negative integer/);
   });

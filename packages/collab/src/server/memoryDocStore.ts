@@ -1,89 +1,118 @@
 import type { CommittedOp } from '@switchboard/protocol/demo';
-import type { CommitResult, DocLog, DocSnapshot, DocStore, DocStoreListener, OpRange } from './docStore.ts';
+import type { CommitResult, DocLog, DocStore, DocStoreListener, OpRange } from './docStore.ts';
+import { opKeyOf } from './opKey.ts';
 import { type DocStoreOptions, resolveDocStoreOptions } from './options.ts';
 
 interface MemoryDoc {
-  snapshot: DocSnapshot;
-  baseVersion: number;
+  version: number;
+  text: string;
+  /** The last `retainOps` ops, oldest first, ending at `version`. */
   ops: CommittedOp[];
-  opIds: Map<string, number>;
-  listeners: Set<DocStoreListener>;
+  /** `opKeyOf(userId, opId)` → version, for the ops in `ops`. */
+  opKeys: Map<string, number>;
+  /** `Date.now()` of the last commit, for `documentTtlMs`. */
+  committedAt: number;
 }
+
+const EMPTY: Readonly<MemoryDoc> = {
+  version: 0,
+  text: '',
+  ops: [],
+  opKeys: new Map(),
+  committedAt: 0,
+};
 
 /**
  * A `DocStore` in this process's memory: one instance, lost on restart. Commits are atomic because nothing
- * awaits between the version check and the append.
+ * awaits between the version check and the append. A document exists from its first commit until
+ * `documentTtlMs` after its last one; reads and subscriptions of unknown ids leave nothing behind.
  */
 export function createMemoryDocStore(options: DocStoreOptions = {}): DocStore {
-  const { snapshotEvery, retainOps } = resolveDocStoreOptions(options);
+  const { retainOps, documentTtlMs } = resolveDocStoreOptions(options);
+  // In order of last commit (a commit moves its document to the end), so expiry looks only at the front.
   const docs = new Map<string, MemoryDoc>();
+  const listeners = new Map<string, Set<DocStoreListener>>();
 
-  function docOf(docId: string): MemoryDoc {
-    let doc = docs.get(docId);
-    if (!doc) {
-      doc = {
-        snapshot: { version: 0, text: '' },
-        baseVersion: 0,
-        ops: [],
-        opIds: new Map(),
-        listeners: new Set(),
-      };
-      docs.set(docId, doc);
+  /** Drops documents idle for `documentTtlMs`: O(1) per call plus O(1) per expired document. */
+  function expireIdle(): void {
+    const oldest = Date.now() - documentTtlMs;
+    for (const [docId, doc] of docs) {
+      if (doc.committedAt > oldest) break;
+      docs.delete(docId);
     }
-    return doc;
   }
 
-  function headOf(doc: MemoryDoc): number {
-    return doc.baseVersion + doc.ops.length;
+  function read(docId: string): Readonly<MemoryDoc> {
+    expireIdle();
+    return docs.get(docId) ?? EMPTY;
   }
 
-  function snapshotAndTrim(doc: MemoryDoc, version: number, text: string): void {
-    doc.snapshot = { version, text };
-    const drop = version - retainOps - doc.baseVersion;
-    if (drop <= 0) return;
-    for (const op of doc.ops.splice(0, drop)) doc.opIds.delete(op.opId);
-    doc.baseVersion += drop;
+  function opsAfter(doc: Readonly<MemoryDoc>, afterVersion: number): CommittedOp[] {
+    const base = doc.version - doc.ops.length;
+    return doc.ops.slice(Math.max(0, afterVersion - base));
   }
 
   return {
-    async load(docId): Promise<DocLog> {
-      const doc = docOf(docId);
-      return { snapshot: { ...doc.snapshot }, baseVersion: doc.baseVersion, ops: [...doc.ops] };
+    async load(docId, after): Promise<DocLog> {
+      const doc = read(docId);
+      return {
+        snapshot: { version: doc.version, text: doc.text },
+        baseVersion: doc.version - doc.ops.length,
+        ops: after === undefined ? [] : opsAfter(doc, after),
+      };
     },
 
     async readOps(docId, afterVersion): Promise<OpRange> {
-      const doc = docOf(docId);
-      const from = Math.max(0, afterVersion - doc.baseVersion);
-      return { ops: doc.ops.slice(from), baseVersion: doc.baseVersion, headVersion: headOf(doc) };
+      const doc = read(docId);
+      return {
+        ops: opsAfter(doc, afterVersion),
+        baseVersion: doc.version - doc.ops.length,
+        headVersion: doc.version,
+      };
     },
 
     async commit(docId, op, textAfter): Promise<CommitResult> {
-      const doc = docOf(docId);
-      const existing = doc.opIds.get(op.opId);
+      const found = read(docId);
+      const key = opKeyOf(op.userId, op.opId);
+      const existing = found.opKeys.get(key);
       if (existing !== undefined) return { status: 'duplicate', version: existing };
-      const head = headOf(doc);
-      if (op.version !== head + 1) return { status: 'conflict', headVersion: head };
+      if (op.version !== found.version + 1) return { status: 'conflict', headVersion: found.version };
+      const doc: MemoryDoc =
+        found === EMPTY ? { ...EMPTY, ops: [], opKeys: new Map() } : (found as MemoryDoc);
       doc.ops.push(op);
-      doc.opIds.set(op.opId, op.version);
-      if (op.version % snapshotEvery === 0) snapshotAndTrim(doc, op.version, textAfter);
-      for (const listener of doc.listeners) deliver(listener, op);
+      doc.opKeys.set(key, op.version);
+      for (const dropped of doc.ops.splice(0, Math.max(0, doc.ops.length - retainOps))) {
+        doc.opKeys.delete(opKeyOf(dropped.userId, dropped.opId));
+      }
+      doc.version = op.version;
+      doc.text = textAfter;
+      doc.committedAt = Date.now();
+      docs.delete(docId);
+      docs.set(docId, doc);
+      for (const listener of listeners.get(docId) ?? []) deliver(listener, op);
       return { status: 'committed', version: op.version };
     },
 
-    async findOpId(docId, opId) {
-      return docOf(docId).opIds.get(opId) ?? null;
+    async findOpId(docId, userId, opId) {
+      return read(docId).opKeys.get(opKeyOf(userId, opId)) ?? null;
     },
 
     async subscribe(docId, listener) {
-      const doc = docOf(docId);
-      doc.listeners.add(listener);
+      let set = listeners.get(docId);
+      if (!set) {
+        set = new Set();
+        listeners.set(docId, set);
+      }
+      set.add(listener);
+      const current = set;
       return () => {
-        doc.listeners.delete(listener);
+        current.delete(listener);
+        if (current.size === 0 && listeners.get(docId) === current) listeners.delete(docId);
       };
     },
 
     async close() {
-      for (const doc of docs.values()) doc.listeners.clear();
+      listeners.clear();
     },
   };
 }

@@ -42,30 +42,48 @@ describe('ops', () => {
   it('catches up from the log, then goes live, with no gap and no duplicate', async () => {
     const service = serviceOn(createMemoryDocStore());
     await submitMany(service, 0, 5);
-    const stream = service.ops({ docId: 'doc', fromVersion: 2 });
+    const stream = await service.ops({ docId: 'doc', fromVersion: 2 });
     const reading = take(stream, 8);
     // Submits racing the catch-up: each version must still come exactly once, in order.
     await submitMany(service, 5, 5);
     expect(await reading).toEqual([3, 4, 5, 6, 7, 8, 9, 10]);
   });
 
-  it('reads across snapshots: ops before the snapshot stay readable within retainOps', async () => {
-    const service = serviceOn(createMemoryDocStore({ snapshotEvery: 3, retainOps: 4 }));
+  it('catches up from any version within retainOps', async () => {
+    const service = serviceOn(createMemoryDocStore({ retainOps: 4 }));
     await submitMany(service, 0, 10);
-    expect(await take(service.ops({ docId: 'doc', fromVersion: 5 }), 5)).toEqual([6, 7, 8, 9, 10]);
+    expect(await take(await service.ops({ docId: 'doc', fromVersion: 6 }), 4)).toEqual([7, 8, 9, 10]);
+  });
+
+  it('resumes after lastEventId (the last op a resubscribing tRPC client received) instead of fromVersion', async () => {
+    const service = serviceOn(createMemoryDocStore({ retainOps: 4 }));
+    await submitMany(service, 0, 10);
+    // fromVersion 1 is no longer in the log: only lastEventId makes this resume possible.
+    const resumed = await service.ops({ docId: 'doc', fromVersion: 1, lastEventId: '8' });
+    expect(await take(resumed, 2)).toEqual([9, 10]);
+    expect(await take(await service.ops({ docId: 'doc', fromVersion: 9, lastEventId: null }), 1)).toEqual([
+      10,
+    ]);
+    for (const lastEventId of ['x', '-1', '08', '1.5', '']) {
+      const error = await service.ops({ docId: 'doc', fromVersion: 9, lastEventId }).then(
+        () => undefined,
+        (reason: unknown) => reason,
+      );
+      expect(isSwitchboardError(error) && error.code, lastEventId).toBe(ErrorCode.BAD_REQUEST);
+    }
   });
 
   it('refills from the log when the live feed skips versions, and on resync', async () => {
     const lossy = lossyStore(createMemoryDocStore());
     const service = serviceOn(lossy.store);
-    const stream = service.ops({ docId: 'doc', fromVersion: 0 });
+    const stream = await service.ops({ docId: 'doc', fromVersion: 0 });
     const reading = take(stream, 7);
     await submitMany(service, 0, 7);
     expect(await reading).toEqual([1, 2, 3, 4, 5, 6, 7]);
     expect(lossy.dropped()).toBe(3);
 
     // A lost op with nothing after it is only found again through onResync.
-    const second = service.ops({ docId: 'doc', fromVersion: 7 })[Symbol.asyncIterator]();
+    const second = (await service.ops({ docId: 'doc', fromVersion: 7 }))[Symbol.asyncIterator]();
     const next = second.next();
     await lossy.subscribed(2);
     // Let the stream finish its first read of the log, so op 8 can only come live (and is dropped).
@@ -80,9 +98,9 @@ describe('ops', () => {
   it('ends when the signal aborts', async () => {
     const service = serviceOn(createMemoryDocStore());
     const abort = new AbortController();
-    const iterator = service
-      .ops({ docId: 'doc', fromVersion: 0, signal: abort.signal })
-      [Symbol.asyncIterator]();
+    const iterator = (await service.ops({ docId: 'doc', fromVersion: 0, signal: abort.signal }))[
+      Symbol.asyncIterator
+    ]();
     const next = iterator.next();
     abort.abort();
     expect(await next).toEqual({ done: true, value: undefined });
@@ -90,30 +108,28 @@ describe('ops', () => {
 
   it('ends every stream when the service closes', async () => {
     const service = serviceOn(createMemoryDocStore());
-    const iterator = service.ops({ docId: 'doc', fromVersion: 0 })[Symbol.asyncIterator]();
+    const iterator = (await service.ops({ docId: 'doc', fromVersion: 0 }))[Symbol.asyncIterator]();
     const next = iterator.next();
     await service.close();
     expect(await next).toEqual({ done: true, value: undefined });
   });
 
-  it('rejects a fromVersion ahead of the document or no longer in the log with BAD_REQUEST', async () => {
-    const service = serviceOn(createMemoryDocStore({ snapshotEvery: 2, retainOps: 1 }));
+  it('rejects a fromVersion ahead of the document or no longer in the log with BAD_REQUEST, before streaming', async () => {
+    const service = serviceOn(createMemoryDocStore({ retainOps: 2 }));
     await submitMany(service, 0, 6);
     for (const [fromVersion, message] of [
       [7, /ahead of the document/],
-      [2, /reopen/],
+      [3, /reopen the document/],
     ] as const) {
-      const error = await service
-        .ops({ docId: 'doc', fromVersion })
-        [Symbol.asyncIterator]()
-        .next()
-        .then(
-          () => undefined,
-          (reason: unknown) => reason,
-        );
+      // The promise of the stream itself rejects, so a tRPC procedure that awaits it fails like a query.
+      const error = await service.ops({ docId: 'doc', fromVersion }).then(
+        () => undefined,
+        (reason: unknown) => reason,
+      );
       expect(isSwitchboardError(error) && error.code).toBe(ErrorCode.BAD_REQUEST);
       expect((error as Error).message).toMatch(message);
     }
+    expect(await take(await service.ops({ docId: 'doc', fromVersion: 4 }), 2)).toEqual([5, 6]);
   });
 });
 

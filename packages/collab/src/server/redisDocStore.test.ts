@@ -16,14 +16,14 @@ describeDocStore('redis', (options) => createRedisDocStore({ redis: server.url, 
 
 describe('createRedisDocStore', () => {
   it('keeps a document in hash-tagged keys, so one cluster slot holds all of it', async () => {
-    const store = createRedisDocStore({ redis: server.url, snapshotEvery: 1 });
+    const store = createRedisDocStore({ redis: server.url });
     const inspect = new Redis(server.url);
     try {
       await store.commit('tagged', { version: 1, op: ['x'], opId: 'id1', userId: 'u' }, 'x');
       expect((await inspect.keys('collab:{tagged}:*')).sort()).toEqual([
-        'collab:{tagged}:opids',
-        'collab:{tagged}:ops',
-        'collab:{tagged}:snapshot',
+        'collab:{tagged}:head',
+        'collab:{tagged}:log',
+        'collab:{tagged}:opkeys',
       ]);
     } finally {
       await store.close();

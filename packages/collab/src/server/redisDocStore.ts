@@ -1,15 +1,16 @@
 import type { CommittedOp } from '@switchboard/protocol/demo';
 import { Redis } from 'ioredis';
 import type { CommitResult, DocLog, DocStore, DocStoreListener, OpRange } from './docStore.ts';
+import { opKeyOf } from './opKey.ts';
 import { type RedisDocStoreOptions, resolveDocStoreOptions } from './options.ts';
 import { runScript, scripts } from './redisScripts.ts';
 
 function keysOf(docId: string) {
   const tag = `collab:{${docId}}`;
   return {
-    ops: `${tag}:ops`,
-    snapshot: `${tag}:snapshot`,
-    opIds: `${tag}:opids`,
+    head: `${tag}:head`,
+    log: `${tag}:log`,
+    opKeys: `${tag}:opkeys`,
     channel: `${tag}:committed`,
   };
 }
@@ -18,10 +19,12 @@ function keysOf(docId: string) {
  * A `DocStore` in Redis, shared by every instance: commits are a compare-and-append Lua script on the
  * document's op list, and each committed op is published (from inside the script, so in commit order) on
  * `collab:{docId}:committed`. Pub/sub is at most once; when the subscriber connection comes back, listeners
- * get `onResync` and refill from the list.
+ * get `onResync` and refill from the list. Each commit sends the text after the op (one write of the
+ * document's size, bounded by the service's `maxDocumentChars`) and refreshes the keys' TTL.
  */
 export function createRedisDocStore(options: RedisDocStoreOptions): DocStore {
-  const { snapshotEvery, retainOps } = resolveDocStoreOptions(options);
+  const { retainOps, documentTtlMs } = resolveDocStoreOptions(options);
+  const ttlMs = Number.isFinite(documentTtlMs) ? documentTtlMs : 0;
   const ownsClient = typeof options.redis === 'string';
   const redis = typeof options.redis === 'string' ? new Redis(options.redis) : options.redis;
   let subscriber: Redis | null = null;
@@ -64,19 +67,15 @@ export function createRedisDocStore(options: RedisDocStoreOptions): DocStore {
   }
 
   return {
-    async load(docId): Promise<DocLog> {
+    async load(docId, opsAfter): Promise<DocLog> {
       const keys = keysOf(docId);
       const [version, text, base, entries] = (await runScript(
         redis,
         scripts.load,
-        [keys.ops, keys.snapshot],
-        [],
-      )) as [string, string, string, string[]];
-      return {
-        snapshot: { version: Number(version), text },
-        baseVersion: Number(base),
-        ops: parseOps(entries),
-      };
+        [keys.head, keys.log],
+        [opsAfter ?? ''],
+      )) as [number, string, number, string[]];
+      return { snapshot: { version, text }, baseVersion: base, ops: parseOps(entries) };
     },
 
     async readOps(docId, afterVersion): Promise<OpRange> {
@@ -84,7 +83,7 @@ export function createRedisDocStore(options: RedisDocStoreOptions): DocStore {
       const [base, head, entries] = (await runScript(
         redis,
         scripts.readOps,
-        [keys.ops, keys.snapshot],
+        [keys.head, keys.log],
         [afterVersion],
       )) as [number, number, string[]];
       return { ops: parseOps(entries), baseVersion: base, headVersion: head };
@@ -92,26 +91,25 @@ export function createRedisDocStore(options: RedisDocStoreOptions): DocStore {
 
     async commit(docId, op, textAfter): Promise<CommitResult> {
       const keys = keysOf(docId);
-      const isSnapshot = op.version % snapshotEvery === 0;
       const [status, version] = (await runScript(
         redis,
         scripts.commit,
-        [keys.ops, keys.snapshot, keys.opIds],
+        [keys.head, keys.log, keys.opKeys],
         [
           op.version - 1,
-          op.opId,
+          opKeyOf(op.userId, op.opId),
           JSON.stringify(op),
           keys.channel,
-          isSnapshot ? '1' : '0',
-          isSnapshot ? textAfter : '',
+          textAfter,
           retainOps,
+          ttlMs,
         ],
       )) as ['committed' | 'duplicate' | 'conflict', number];
       return status === 'conflict' ? { status, headVersion: version } : { status, version };
     },
 
-    async findOpId(docId, opId) {
-      const version = await redis.hget(keysOf(docId).opIds, opId);
+    async findOpId(docId, userId, opId) {
+      const version = await redis.zscore(keysOf(docId).opKeys, opKeyOf(userId, opId));
       return version === null ? null : Number(version);
     },
 

@@ -2,54 +2,58 @@ import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 
 /**
- * Lua scripts of the Redis doc store. Each runs atomically on the document's three keys, which share the
- * hash tag `{docId}` so they live in one cluster slot:
- * - `collab:{docId}:ops`      list of committed ops (JSON), versions `base + 1 ..`
- * - `collab:{docId}:snapshot` hash { version, text, base }
- * - `collab:{docId}:opids`    hash opId → version, for the ops still in the list
+ * Lua scripts of the Redis doc store. Each runs atomically on the document's keys, which share the hash tag
+ * `{docId}` so they live in one cluster slot:
+ * - `collab:{docId}:head`   hash { version, text }: the current document
+ * - `collab:{docId}:log`    list of the last `retainOps` committed ops (JSON), ending at the head version
+ * - `collab:{docId}:opkeys` sorted set: `opKeyOf(userId, opId)` scored by its version, for the ops in the log
+ * A document nobody committed to has none of them: reads create nothing.
  */
 
 /**
- * Compare-and-append. KEYS: ops, snapshot, opids. ARGV: expected head version, opId, op JSON, pub/sub channel,
- * '1' when the new version is a snapshot point, text after the op (only then), ops to retain.
- * Publishing inside the script makes the feed's order the commit order.
+ * Compare-and-append. KEYS: head, log, opkeys. ARGV: expected head version, op key, op JSON, pub/sub channel,
+ * text after the op, ops to retain, TTL in ms (0: none). Publishing inside the script makes the feed's order
+ * the commit order.
  */
 const COMMIT = `
-local existing = redis.call('HGET', KEYS[3], ARGV[2])
+local existing = redis.call('ZSCORE', KEYS[3], ARGV[2])
 if existing then return {'duplicate', tonumber(existing)} end
-local base = tonumber(redis.call('HGET', KEYS[2], 'base') or '0')
-local head = base + redis.call('LLEN', KEYS[1])
+local head = tonumber(redis.call('HGET', KEYS[1], 'version') or '0')
 if head ~= tonumber(ARGV[1]) then return {'conflict', head} end
 local version = head + 1
-redis.call('RPUSH', KEYS[1], ARGV[3])
-redis.call('HSET', KEYS[3], ARGV[2], version)
-if ARGV[5] == '1' then
-  redis.call('HSET', KEYS[2], 'version', version, 'text', ARGV[6])
-  local drop = version - tonumber(ARGV[7]) - base
-  if drop > 0 then
-    for _, entry in ipairs(redis.call('LRANGE', KEYS[1], 0, drop - 1)) do
-      redis.call('HDEL', KEYS[3], cjson.decode(entry)['opId'])
-    end
-    redis.call('LTRIM', KEYS[1], drop, -1)
-    redis.call('HSET', KEYS[2], 'base', base + drop)
-  end
+local retain = tonumber(ARGV[6])
+redis.call('HSET', KEYS[1], 'version', version, 'text', ARGV[5])
+redis.call('RPUSH', KEYS[2], ARGV[3])
+redis.call('ZADD', KEYS[3], version, ARGV[2])
+if retain == 0 then
+  redis.call('DEL', KEYS[2], KEYS[3])
+else
+  redis.call('LTRIM', KEYS[2], -retain, -1)
+  redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', version - retain)
+end
+local ttl = tonumber(ARGV[7])
+if ttl > 0 then
+  for _, key in ipairs(KEYS) do redis.call('PEXPIRE', key, ttl) end
 end
 redis.call('PUBLISH', ARGV[4], ARGV[3])
 return {'committed', version}
 `;
 
-/** Snapshot and the whole retained log, read together. KEYS: ops, snapshot. */
+/** Head and the retained ops after a version ('' for none), read together. KEYS: head, log. */
 const LOAD = `
-local snapshot = redis.call('HMGET', KEYS[2], 'version', 'text', 'base')
-return {snapshot[1] or '0', snapshot[2] or '', snapshot[3] or '0', redis.call('LRANGE', KEYS[1], 0, -1)}
+local head = redis.call('HMGET', KEYS[1], 'version', 'text')
+local version = tonumber(head[1] or '0')
+local base = version - redis.call('LLEN', KEYS[2])
+local ops = {}
+if ARGV[1] ~= '' then ops = redis.call('LRANGE', KEYS[2], math.max(tonumber(ARGV[1]) - base, 0), -1) end
+return {version, head[2] or '', base, ops}
 `;
 
-/** Ops after a version, with the log's bounds. KEYS: ops, snapshot. ARGV: after version. */
+/** Ops after a version, with the log's bounds. KEYS: head, log. ARGV: after version. */
 const READ_OPS = `
-local base = tonumber(redis.call('HGET', KEYS[2], 'base') or '0')
-local length = redis.call('LLEN', KEYS[1])
-local from = math.max(tonumber(ARGV[1]) - base, 0)
-return {base, base + length, redis.call('LRANGE', KEYS[1], from, -1)}
+local version = tonumber(redis.call('HGET', KEYS[1], 'version') or '0')
+local base = version - redis.call('LLEN', KEYS[2])
+return {base, version, redis.call('LRANGE', KEYS[2], math.max(tonumber(ARGV[1]) - base, 0), -1)}
 `;
 
 interface LuaScript {

@@ -53,10 +53,18 @@ export const collabSubmitInputSchema = z.object({
   op: textOpSchema,
   opId: opIdSchema,
 });
+/** A version as text: the `id` of each tracked `collab.ops` item, and so the `lastEventId` it resumes from. */
+export const versionIdSchema = z.string().regex(/^(0|[1-9][0-9]{0,14})$/, 'lastEventId must be a version');
+
 export const collabOpsInputSchema = z.object({
   docId: docIdSchema,
   /** The version the subscriber already has: the stream yields ops with `version > fromVersion`. */
   fromVersion: z.number().int().nonnegative(),
+  /**
+   * Set by `@trpc/client` when it resubscribes: the id (version) of the last op it received. When present it
+   * wins over `fromVersion`, so a resumed stream continues after its last op instead of starting over.
+   */
+  lastEventId: versionIdSchema.nullish(),
 });
 
 /** A committed op: applying it to version `version - 1` gives version `version`. */

@@ -42,6 +42,12 @@ export interface Broker {
   /** Broker health as the server reports it (`/readyz`, dashboard). */
   readonly status: BrokerStatus;
 
+  /**
+   * Why `status` is not `ready`, in one line for an operator (`/readyz`, logs), e.g.
+   * `redis 127.0.0.1:6390: connect ECONNREFUSED`; undefined while ready.
+   */
+  readonly statusReason: string | undefined;
+
   /** Releases connections and timers. Idempotent. */
   close(): Promise<void>;
 }

@@ -158,6 +158,9 @@ export function createMemoryBroker(options: MemoryBrokerOptions = {}): MemoryBro
     get status() {
       return closed ? 'closed' : 'ready';
     },
+    get statusReason() {
+      return closed ? 'broker closed' : undefined;
+    },
     presence: createMemoryPresence(),
     compareIds: compareEventIds,
 

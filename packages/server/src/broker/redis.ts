@@ -91,6 +91,9 @@ export function createRedisBroker(options: RedisBrokerOptions = {}): RedisBroker
     get status() {
       return health.status;
     },
+    get statusReason() {
+      return health.reason;
+    },
     presence,
     compareIds: compareEventIds,
 

@@ -1,5 +1,6 @@
 import { Cluster, type ClusterOptions, Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
+import { redisAddress } from './redisErrorReason.ts';
 import { createHealth, type Health } from './redisHealth.ts';
 import type { ResolvedRedisBrokerOptions } from './redisOptions.ts';
 
@@ -81,6 +82,7 @@ export function createRedisClients(options: ResolvedRedisBrokerOptions, logger: 
   const health = createHealth(
     () => clockMeasured && command.status === 'ready' && subscriber.status === 'ready',
     logger,
+    redisAddress(urls),
   );
 
   /** Measures Redis's clock; the publish deadline and presence expiry are in Redis time. */
@@ -101,8 +103,10 @@ export function createRedisClients(options: ResolvedRedisBrokerOptions, logger: 
   const connectionsChanged = () => health.connectionsChanged();
   const connectionsOnError = (error: unknown) => health.connectionsChanged(error);
   for (const client of [command, subscriber]) {
-    // Without an 'error' listener ioredis errors would crash the process; they are reported once per
-    // status change instead.
+    // Without an 'error' listener ioredis prints every failed reconnect to stderr ("[ioredis] Unhandled
+    // error event"); the health reports them through the logger instead, once per distinct reason. A
+    // Cluster's node and sharded-subscriber connections report to the Cluster (`node error`, then this
+    // 'error' with `lastNodeError` once no node answers), so these two listeners cover every connection.
     client.on('error', connectionsOnError);
     for (const event of ['ready', 'close', 'reconnecting', 'end']) client.on(event, connectionsChanged);
   }
