@@ -1,10 +1,12 @@
 import type { CollabService } from '@switchboard/collab/server';
+import type { CommittedOp } from '@switchboard/protocol/demo';
 import {
   collabOpenInputSchema,
   collabOpsInputSchema,
   collabSubmitInputSchema,
 } from '@switchboard/protocol/demo';
 import { initSwitchboard } from '@switchboard/server';
+import { tracked } from '@trpc/server';
 import type { ClusterStats } from './clusterStats.ts';
 
 const { router, procedure, channelRouter, authRouter } = initSwitchboard();
@@ -30,12 +32,24 @@ export function createAppRouter(deps: AppRouterDeps) {
       submit: procedure
         .input(collabSubmitInputSchema)
         .mutation(({ ctx, input }) => deps.collab.submit({ ...input, userId: ctx.user.userId })),
-      /** Every committed op after `fromVersion`, in version order, without gaps, then live. */
+      /**
+       * Every committed op after `fromVersion`, in version order, without gaps, then live. Each op is
+       * `tracked` with its version as id, so a reconnecting `@trpc/client` resumes after the last op it
+       * received (`lastEventId`) instead of replaying from `fromVersion`. The position is checked before the
+       * stream starts, so a bad one fails the subscription with BAD_REQUEST.
+       */
       ops: procedure
         .input(collabOpsInputSchema)
-        .subscription(({ input, signal }) => deps.collab.ops({ ...input, signal })),
+        .subscription(async ({ input, signal }) =>
+          trackVersions(await deps.collab.ops({ ...input, signal })),
+        ),
     }),
   });
 }
 
 export type AppRouter = ReturnType<typeof createAppRouter>;
+
+/** Each op as tRPC's `tracked(version, op)`: the client then sends the last version back as `lastEventId`. */
+async function* trackVersions(ops: AsyncIterable<CommittedOp>) {
+  for await (const op of ops) yield tracked(String(op.version), op);
+}

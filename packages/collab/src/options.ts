@@ -32,9 +32,16 @@ export interface OtClientOptions {
   onSubmitError?: (error: unknown, opId: string) => void;
   /** Makes the id that lets the server recognise a resubmitted op. @default 16 random bytes, hex */
   createOpId?: () => string;
+  /**
+   * The signed-in user (the `userId` the server records on this client's ops). Op ids are scoped to their
+   * author, so with it set an op from another user that carries our in-flight op id is applied as theirs,
+   * never taken for our acknowledgement. @default undefined: any author's op with our op id acknowledges it
+   */
+  userId?: string;
 }
 
-export type ResolvedOtClientOptions = Required<OtClientOptions>;
+export type ResolvedOtClientOptions = Required<Omit<OtClientOptions, 'userId'>> &
+  Pick<OtClientOptions, 'userId'>;
 
 const otClientDefaults = {
   onChange: () => {},

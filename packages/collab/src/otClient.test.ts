@@ -18,11 +18,22 @@ function fakeServer() {
   };
 }
 
-function committed(version: number, op: TextOp, opId: string): CommittedOp {
-  return { version, op, opId, userId: 'u' };
+function committed(version: number, op: TextOp, opId: string, userId = 'u'): CommittedOp {
+  return { version, op, opId, userId };
 }
 
 describe('createOtClient', () => {
+  it("takes only its own user's op for the ack when userId is set: the same op id from another user is theirs", () => {
+    const server = fakeServer();
+    const client = createOtClient({ version: 0, text: 'ab', userId: 'u', ...server });
+    client.applyLocal([2, '!']);
+    // Another user's op that happens to carry our op id: applied as a remote edit, ours stays in flight.
+    expect(client.receive(committed(1, ['>'], 'op1', 'mallory'))).toBe('applied');
+    expect(client.getSnapshot()).toMatchObject({ status: 'sending', inflightOpId: 'op1', text: '>ab!' });
+    expect(client.receive(committed(2, [3, '!'], 'op1', 'u'))).toBe('acknowledged');
+    expect(client.getSnapshot()).toMatchObject({ status: 'synced', version: 2, text: '>ab!' });
+  });
+
   it('keeps one op in flight and composes later edits into the pending buffer', () => {
     const server = fakeServer();
     const client = createOtClient({ version: 3, text: 'abc', ...server });

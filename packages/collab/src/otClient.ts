@@ -154,7 +154,8 @@ export function createOtClient(options: OtClientOptions): OtClient {
     receive(committed) {
       if (committed.version <= version) return 'duplicate';
       if (committed.version > version + 1) return 'gap';
-      if (inflight && committed.opId === inflight.opId) {
+      const ours = resolved.userId === undefined || committed.userId === resolved.userId;
+      if (inflight && committed.opId === inflight.opId && ours) {
         version = committed.version;
         inflight = null;
         sendNext();

@@ -2,6 +2,8 @@
  * Test fixture: a collaborative-editing client as the collab app runs it — `createOtClient` from
  * `@switchboard/collab` fed by `collab.ops` over the official `@trpc/client` — minus the textarea.
  * `edit()` makes a random insert (with emoji and combining marks) or delete at a random position.
+ * `collab.ops` items arrive `tracked` (`{ id, data }`, id = version), so after a dropped socket tRPC resumes
+ * the stream after the last op received (`lastEventId`), not from the version it was opened at.
  */
 import { createOtClient, type OtClient } from '@switchboard/collab';
 import { transformer } from '@switchboard/protocol';
@@ -26,6 +28,8 @@ export async function openCollabClient(options: {
   url: () => string;
   token: string;
   docId: string;
+  /** The token's user: the OT client then takes only this user's ops for its acknowledgements. */
+  userId?: string;
 }): Promise<CollabTestClient> {
   let ot: OtClient | undefined;
   let opens = 0;
@@ -44,6 +48,7 @@ export async function openCollabClient(options: {
   ot = createOtClient({
     version,
     text,
+    userId: options.userId,
     submit: (op, v, opId) => {
       submitted.add(opId);
       return trpc.collab.submit.mutate({ docId: options.docId, version: v, op, opId });
@@ -58,7 +63,8 @@ export async function openCollabClient(options: {
       {
         onStarted: () => resolve(),
         onError: reject,
-        onData: (op) => {
+        onData: ({ id, data: op }) => {
+          if (id !== String(op.version)) throw new Error(`tracked id ${id} is not version ${op.version}`);
           received.push(op);
           client.receive(op);
         },

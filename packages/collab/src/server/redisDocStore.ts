@@ -27,6 +27,10 @@ export function createRedisDocStore(options: RedisDocStoreOptions): DocStore {
   const ttlMs = Number.isFinite(documentTtlMs) ? documentTtlMs : 0;
   const ownsClient = typeof options.redis === 'string';
   const redis = typeof options.redis === 'string' ? new Redis(options.redis) : options.redis;
+  // A client made here has no other 'error' listener: without one, ioredis prints every failed reconnect
+  // as "[ioredis] Unhandled error event". Commands still reject to their callers; the host's broker logs
+  // the outage. A client passed in is its owner's to watch.
+  if (ownsClient) redis.on('error', () => {});
   let subscriber: Redis | null = null;
   let closed = false;
   /** Local listeners per pub/sub channel; the Redis subscription exists while the set is non-empty. */
