@@ -24,8 +24,6 @@ export interface ClusterStats {
  * `dashboard:cluster` through the broker, so every instance can report the whole cluster.
  */
 export async function startClusterStats(server: SwitchboardServer): Promise<ClusterStats> {
-  const lag = monitorEventLoopDelay({ resolution: LAG_RESOLUTION_MS });
-  lag.enable();
   const latest = new Map<string, InstanceStats>();
   const history: { ts: number; instances: InstanceStats[] }[] = [];
   const waiters = new Set<() => void>();
@@ -35,6 +33,9 @@ export async function startClusterStats(server: SwitchboardServer): Promise<Clus
     const stats = (JSON.parse(event.json) as { payload: InstanceStats }).payload;
     latest.set(stats.instanceId, stats);
   });
+  // Enabled once subscribed: a start that fails (broker down) and is retried leaves no histogram running.
+  const lag = monitorEventLoopDelay({ resolution: LAG_RESOLUTION_MS });
+  lag.enable();
 
   function sample(): InstanceStats {
     const now = Date.now();

@@ -1,4 +1,5 @@
-import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { loadOrCreateLocalSecret } from './localSecret.ts';
 
 /** Everything the demo server reads from the environment: here and nowhere else. */
 export interface DemoConfig {
@@ -6,10 +7,19 @@ export interface DemoConfig {
   port: number;
   /** `HOST`: interface to bind. @default '127.0.0.1' */
   host: string;
-  /** `AUTH_SECRET`: HS256 key for dev-login tokens. @default random per start (tokens die with the process) */
+  /**
+   * `AUTH_SECRET`: HS256 key for tokens, at least 32 bytes (RFC 7518 §3.2).
+   * @default read from `apps/server/.auth-secret` (git-ignored), created with 32 random bytes on first start,
+   * so people stay signed in across restarts
+   */
   authSecret: string;
-  /** True when AUTH_SECRET was not set (the server logs a warning). */
-  authSecretGenerated: boolean;
+  /**
+   * Where the secret came from when AUTH_SECRET was not set (the server logs it): `created` on the first
+   * start, `file` after, `random` when the file could not be written (tokens then die with the process).
+   */
+  authSecretSource: 'env' | 'file' | 'created' | 'random';
+  /** `AUTH_SECRET_FILE`: the local secret used when AUTH_SECRET is not set. @default apps/server/.auth-secret */
+  authSecretFile: string;
   /** `ALLOWED_ORIGINS`: comma-separated origins allowed to open a WebSocket. @default the server's own origin */
   allowedOrigins: string[];
   /** `LOG_LEVEL`: pino level. @default 'info' */
@@ -49,13 +59,28 @@ export interface DemoConfig {
   appsDir: string | undefined;
 }
 
+/** Smallest AUTH_SECRET, in bytes: an HS256 key shorter than the hash output is refused (RFC 7518 §3.2). */
+const MIN_AUTH_SECRET_BYTES = 32;
+
+/** The demo's own secret when AUTH_SECRET is unset: beside the package, listed in the root .gitignore. */
+export const DEFAULT_AUTH_SECRET_FILE = fileURLToPath(new URL('../.auth-secret', import.meta.url));
+
+/** A configuration mistake: `main.ts` prints its message on one line, without a stack, and exits 1. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/**
+ * Reads the environment once. Without AUTH_SECRET the secret is read from AUTH_SECRET_FILE, or created there
+ * on first use. Throws `ConfigError` naming the variable and the fix for a value it refuses.
+ */
 export function readConfig(env: NodeJS.ProcessEnv = process.env): DemoConfig {
   const number = (name: string) => {
     const raw = env[name];
     if (raw === undefined || raw === '') return undefined;
     const value = Number(raw);
     if (!Number.isFinite(value) || value < 0)
-      throw new Error(`${name} must be a non-negative number, got "${raw}"`);
+      throw new ConfigError(`${name} must be a non-negative number, got "${raw}"`);
     return value;
   };
   const flag = (name: string): boolean | undefined => {
@@ -63,20 +88,34 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): DemoConfig {
     if (raw === undefined || raw === '') return undefined;
     if (raw === '1' || raw === 'true') return true;
     if (raw === '0' || raw === 'false') return false;
-    throw new Error(`${name} must be 1, true, 0 or false, got "${env[name]}"`);
+    throw new ConfigError(`${name} must be 1, true, 0 or false, got "${env[name]}"`);
   };
   const trustProxyHops = number('TRUST_PROXY') ?? 0;
   if (!Number.isInteger(trustProxyHops)) {
-    throw new Error(
+    throw new ConfigError(
       `TRUST_PROXY must be the number of proxies in front of the server (e.g. 1), got "${env.TRUST_PROXY}"`,
     );
   }
   const production = env.NODE_ENV === 'production';
+  const authSecretFile = env.AUTH_SECRET_FILE || DEFAULT_AUTH_SECRET_FILE;
+  const { secret: authSecret, source: authSecretSource } = env.AUTH_SECRET
+    ? { secret: env.AUTH_SECRET, source: 'env' as const }
+    : loadOrCreateLocalSecret(authSecretFile);
+  const secretBytes = Buffer.byteLength(authSecret);
+  if (secretBytes < MIN_AUTH_SECRET_BYTES) {
+    // Checked here too (the server refuses it as well) to name the variable rather than `jwt.secret`.
+    throw new ConfigError(
+      authSecretSource === 'env'
+        ? `AUTH_SECRET is ${secretBytes} bytes, at least ${MIN_AUTH_SECRET_BYTES} needed: set AUTH_SECRET=$(openssl rand -hex 32)`
+        : `${authSecretFile} holds ${secretBytes} bytes, at least ${MIN_AUTH_SECRET_BYTES} needed: delete it to get a new secret, or set AUTH_SECRET`,
+    );
+  }
   return {
     port: number('PORT') ?? 3000,
     host: env.HOST || '127.0.0.1',
-    authSecret: env.AUTH_SECRET || randomBytes(32).toString('hex'),
-    authSecretGenerated: !env.AUTH_SECRET,
+    authSecret,
+    authSecretSource,
+    authSecretFile,
     allowedOrigins: (env.ALLOWED_ORIGINS ?? '')
       .split(',')
       .map((origin) => origin.trim())

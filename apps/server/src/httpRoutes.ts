@@ -75,11 +75,20 @@ const ROUTES = new Map<string, Route>(
     '/readyz': {
       methods: ['GET'],
       handle({ res, server }) {
-        const ready = server.accepting && server.broker.status === 'ready';
-        json(res, ready ? 200 : 503, {
-          status: ready ? 'ready' : 'unavailable',
-          broker: server.broker.status,
-        });
+        const { status, statusReason } = server.broker;
+        // Draining first: a server shutting down stays unready whatever its broker does.
+        const reason = !server.accepting
+          ? 'shutting down'
+          : status === 'ready'
+            ? undefined
+            : (statusReason ?? `broker ${status}`);
+        json(
+          res,
+          reason === undefined ? 200 : 503,
+          reason === undefined
+            ? { status: 'ready', broker: status }
+            : { status: 'unavailable', broker: status, reason },
+        );
       },
     },
     '/metrics': {

@@ -59,9 +59,7 @@ export async function startDemoServer(
   const logger =
     overrides.logger ??
     pino({ level: config.logLevel, redact: ['req.headers.authorization', 'req.headers.cookie'] });
-  if (config.authSecretGenerated) {
-    logger.warn('AUTH_SECRET is not set: using a random secret, so tokens die with this process');
-  }
+  logAuthSecretSource(config, logger);
   if (config.production && config.devLogin) {
     logger.warn('DEV_LOGIN is on in production: anyone can sign in under any name');
   }
@@ -108,19 +106,92 @@ export async function startDemoServer(
     }),
     ...overrides,
   });
-  clusterStats = await startClusterStats(server);
-  const { port } = await server.listen(config.port, config.host);
   const running = server;
-  return {
-    server: running,
-    port,
-    url: `http://${config.host}:${port}`,
-    async close() {
+  const statsStarted = startClusterStatsWhenBrokerAllows(running, (stats) => {
+    clusterStats = stats;
+  });
+  await statsStarted.firstAttempt;
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
       await running.close();
+      statsStarted.cancel();
       await clusterStats?.stop();
       await collab.close();
       await docStore.close();
       if (!overrides.broker) await broker?.close();
+    })());
+  let port: number;
+  try {
+    ({ port } = await server.listen(config.port, config.host));
+  } catch (error) {
+    // Release the broker and timers so a caller that handles the error (a test) is not left with them.
+    await close().catch(() => {});
+    throw error;
+  }
+  return { server: running, port, url: `http://${urlHost(config.host)}:${port}`, close };
+}
+
+/** The host part of a URL a browser on this machine can open: a wildcard bind is reached via 127.0.0.1. */
+function urlHost(host: string): string {
+  if (host === '0.0.0.0' || host === '::' || host === '') return '127.0.0.1';
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+function logAuthSecretSource(config: DemoConfig, logger: Logger) {
+  const file = config.authSecretFile;
+  switch (config.authSecretSource) {
+    case 'created':
+      logger.info(
+        { file },
+        `AUTH_SECRET is not set: created a secret in ${file} (git-ignored), reused on restart`,
+      );
+      break;
+    case 'file':
+      logger.info({ file }, `AUTH_SECRET is not set: using the secret in ${file}`);
+      break;
+    case 'random':
+      logger.warn(
+        { file },
+        `AUTH_SECRET is not set and ${file} cannot be written: using a random secret, so tokens die with this process`,
+      );
+      break;
+  }
+  if (config.production && config.authSecretSource !== 'env') {
+    logger.warn('AUTH_SECRET is not set in production: give every instance the same AUTH_SECRET');
+  }
+}
+
+/** Delay between attempts to start the cluster statistics while the broker cannot subscribe, in ms. */
+const CLUSTER_STATS_RETRY_MS = 1000;
+
+/**
+ * Starts the dashboard's cluster statistics, retrying while the broker cannot subscribe yet (Redis down at
+ * start): the server still starts, and `/readyz` and the broker's log say why it is not ready. The first
+ * attempt settles within the broker's command timeout.
+ */
+function startClusterStatsWhenBrokerAllows(
+  server: SwitchboardServer,
+  onStarted: (stats: ClusterStats) => void,
+): { firstAttempt: Promise<void>; cancel(): void } {
+  let cancelled = false;
+  let timer: NodeJS.Timeout | undefined;
+  const attempt = () =>
+    startClusterStats(server).then(
+      (stats) => {
+        if (cancelled) void stats.stop();
+        else onStarted(stats);
+      },
+      () => {
+        if (!cancelled) timer = setTimeout(attempt, CLUSTER_STATS_RETRY_MS);
+      },
+    );
+  return {
+    // Awaited before listening, so with a working broker the dashboard works from the first request.
+    firstAttempt: attempt(),
+    cancel() {
+      cancelled = true;
+      clearTimeout(timer);
     },
   };
 }

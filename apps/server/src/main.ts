@@ -1,11 +1,34 @@
-import { readConfig, startDemoServer } from './index.ts';
+import { ConfigError } from './config.ts';
+import { type DemoServer, readConfig, startDemoServer } from './index.ts';
 
-/** `pnpm start`: the demo server, configured from the environment, stopped gracefully on SIGINT/SIGTERM. */
-const demo = await startDemoServer(readConfig());
+/**
+ * `pnpm start`: the demo server, configured from the environment. A mistake in the configuration or a
+ * port already taken ends the process with one line on stderr and exit code 1 (no stack: there is no bug
+ * to debug). Ctrl+C (SIGINT) and SIGTERM close gracefully and exit 0, so pnpm reports no failure; a second
+ * signal while closing exits at once.
+ */
+let demo: DemoServer;
+try {
+  const config = readConfig();
+  demo = await startDemoServer(config).catch((error: unknown) => {
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      throw new ConfigError(
+        `port ${config.port} is already in use: set PORT to a free port (e.g. PORT=${config.port + 1} pnpm start) or stop the other server`,
+      );
+    }
+    throw error;
+  });
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  process.stderr.write(`Switchboard demo: ${error.message}\n`);
+  process.exit(1);
+}
+process.stdout.write(`Switchboard demo: open ${demo.url}/\n`);
+
 let stopping = false;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
-    if (stopping) return;
+    if (stopping) process.exit(1);
     stopping = true;
     demo.close().then(
       () => process.exit(0),
