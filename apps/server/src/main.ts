@@ -4,8 +4,8 @@ import { type DemoServer, readConfig, startDemoServer } from './index.ts';
 /**
  * `pnpm start`: the demo server, configured from the environment. A mistake in the configuration or a
  * port already taken ends the process with one line on stderr and exit code 1 (no stack: there is no bug
- * to debug). Ctrl+C (SIGINT) and SIGTERM close gracefully and exit 0, so pnpm reports no failure; a second
- * signal while closing exits at once.
+ * to debug). Ctrl+C (SIGINT) and SIGTERM close gracefully and exit 0, so pnpm reports no failure (the
+ * `start` script `exec`s node, so no shell in between dies of the signal instead).
  */
 let demo: DemoServer;
 try {
@@ -28,7 +28,9 @@ process.stdout.write(`Switchboard demo: open ${demo.url}/\n`);
 let stopping = false;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
-    if (stopping) process.exit(1);
+    // Ctrl+C arrives twice under pnpm (the terminal's and pnpm's relay): later ones are ignored, and the
+    // close is bounded anyway (drainTimeoutMs).
+    if (stopping) return;
     stopping = true;
     demo.close().then(
       () => process.exit(0),

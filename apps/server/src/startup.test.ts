@@ -28,6 +28,7 @@ const children: ChildProcess[] = [];
 const squatters: Server[] = [];
 afterEach(async () => {
   for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
+  // (A detached pnpm's server is in its group; both are gone once the test saw pnpm exit.)
   await Promise.all(squatters.splice(0).map((s) => new Promise((resolve) => s.close(resolve))));
 });
 
@@ -91,6 +92,34 @@ describe('demo server start', () => {
     expect(await opened(started)).toBe(`http://127.0.0.1:${port}`);
     expect(await interrupt(started)).toBe(0);
     expect(started.stderr).toBe('');
+  }, 30_000);
+
+  it('exits 0 without an error from pnpm when Ctrl+C reaches the whole `pnpm start` process group', async () => {
+    const port = await freePort();
+    const { AUTH_SECRET: _secret, REDIS_URL: _redis, ...inherited } = process.env;
+    // Detached: its own process group, which a terminal's Ctrl+C signals as a whole (pnpm relays it again).
+    const pnpm = spawn('pnpm', ['--filter', '@switchboard/demo-server', 'start'], {
+      cwd: APP_DIR,
+      detached: true,
+      env: { ...inherited, PORT: String(port), AUTH_SECRET_FILE: join(dir, 'secret') },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    children.push(pnpm);
+    let output = '';
+    pnpm.stdout!.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    pnpm.stderr!.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    const exited = new Promise<number | null>((resolve) => pnpm.once('exit', (code) => resolve(code)));
+    const deadline = Date.now() + 20_000;
+    while (!output.includes('Switchboard demo: open') && Date.now() < deadline && pnpm.exitCode === null)
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    process.kill(-pnpm.pid!, 'SIGINT');
+    expect(await exited).toBe(0);
+    expect(output).not.toMatch(/ELIFECYCLE|ERR_PNPM|Command failed/);
+    expect(output).toContain('"msg":"server closed"');
   }, 30_000);
 
   it('names the port and PORT in one line and exits 1 when the port is taken', async () => {
