@@ -12,6 +12,7 @@ import { eventFrameTail, subscriptionFramePrefix } from './frames.ts';
 import { encodeTextFrame } from './frameWriter.ts';
 import type { ServerStats } from './metrics.ts';
 import type { Connection } from './registry.ts';
+import { sseEventChunk } from './sseFrames.ts';
 
 /**
  * What `channel.subscribe` returns: a description of the stream, not a generator. The WebSocket
@@ -40,10 +41,17 @@ export function isChannelStream(value: unknown): value is ChannelStream {
   return value instanceof ChannelStream;
 }
 
-/** One subscription of one connection to one channel. */
+/**
+ * Where a subscriber's encoded events go: a WebSocket connection (complete frames) or an SSE stream (chunks).
+ * Returns false when the bytes were not sent (closed, or closed now as a slow consumer).
+ */
+export type FrameSink = Pick<Connection, 'sendFrame'>;
+
+/** One subscription of one connection (or one SSE stream) to one channel. */
 interface Subscriber {
-  readonly connection: Connection;
-  readonly prefix: Buffer;
+  readonly connection: FrameSink;
+  /** The WebSocket subscription's frame prefix; null for an SSE stream, whose chunks have no per-subscription part. */
+  readonly prefix: Buffer | null;
   /** Events that arrived live while history was being sent; null once live. */
   buffer: BrokerEvent[] | null;
   /** Id of the last stored event sent (see `eventFrameTail`). */
@@ -68,7 +76,9 @@ export interface Fanout {
    * Attaches a subscription and sends history per the resume rules; resolves with the detach function
    * once the subscription is live.
    */
-  attach(stream: ChannelStream, connection: Connection, subscriptionId: string | number): Promise<() => void>;
+  attach(stream: ChannelStream, connection: FrameSink, subscriptionId: string | number): Promise<() => void>;
+  /** The same for a Server-Sent Events stream: one subscription per stream, sent SSE chunks instead of frames. */
+  attachSse(stream: ChannelStream, sink: FrameSink): Promise<() => void>;
 }
 
 /**
@@ -88,6 +98,8 @@ export function createFanout(broker: Broker, stats: ServerStats): Fanout {
     let tail: Buffer | undefined;
     let tailPosition: string | undefined;
     const frames = new Map<Buffer, Buffer>();
+    // The SSE chunk at `tailPosition`, shared by every SSE subscriber there, like `frames` for WebSockets.
+    let sseChunk: Buffer | undefined;
     let checkedPosition: string | undefined | null = null;
     let epochChanged = false;
     for (const subscriber of entry.subscribers) {
@@ -106,13 +118,19 @@ export function createFanout(broker: Broker, stats: ServerStats): Fanout {
       }
       if (epochPrefix !== undefined && epochChanged) {
         const gap = gapEvent(event.channel, 'epoch-changed', subscriber.position);
-        subscriber.connection.sendFrame(encodeTextFrame(subscriber.prefix, eventFrameTail(gap, undefined)));
+        subscriber.connection.sendFrame(encodeFor(subscriber, gap, undefined));
       }
       if (event.id !== undefined) subscriber.position = event.id;
       if (tail === undefined || tailPosition !== subscriber.position) {
         tailPosition = subscriber.position;
         tail = eventFrameTail(event, tailPosition);
         frames.clear();
+        sseChunk = undefined;
+      }
+      if (subscriber.prefix === null) {
+        sseChunk ??= sseEventChunk(event, tailPosition);
+        subscriber.connection.sendFrame(sseChunk);
+        continue;
       }
       let frame = frames.get(subscriber.prefix);
       if (!frame) {
@@ -156,51 +174,63 @@ export function createFanout(broker: Broker, stats: ServerStats): Fanout {
     }
   }
 
-  return {
-    async attach(stream, connection, subscriptionId) {
-      const { channel } = stream;
-      const entry = entryFor(channel);
-      const subscriber: Subscriber = {
-        connection,
-        prefix: subscriptionFramePrefix(subscriptionId),
-        buffer: [],
-        position: stream.lastEventId,
-        coveredThrough: undefined,
-        detached: false,
-      };
-      // Subscribe to live events before reading history, so nothing falls between them.
-      entry.subscribers.add(subscriber);
-      stats.subscriptions++;
-      const send = (event: BrokerEvent) => {
-        if (event.id !== undefined) subscriber.position = event.id;
-        if (!subscriber.detached)
-          connection.sendFrame(
-            encodeTextFrame(subscriber.prefix, eventFrameTail(event, subscriber.position)),
-          );
-      };
-      try {
-        await entry.ready;
-        await sendHistory(broker, stream, subscriber, send);
-        // Flush what arrived during the history read, dropping what history already covered.
-        const buffered = subscriber.buffer ?? [];
-        subscriber.buffer = null;
-        for (const event of buffered) {
-          const { position } = subscriber;
-          if (event.id !== undefined && position !== undefined && broker.compareIds(event.id, position) <= 0)
-            continue;
-          send(event);
-        }
-        subscriber.coveredThrough = subscriber.position;
-        send(liveEvent(channel));
-      } catch (cause) {
-        detach(channel, entry, subscriber);
-        throw new SwitchboardError(ErrorCode.BROKER_UNAVAILABLE, `cannot subscribe to ${channel} now`, {
-          cause,
-        });
+  async function attachSubscriber(
+    stream: ChannelStream,
+    connection: FrameSink,
+    prefix: Buffer | null,
+  ): Promise<() => void> {
+    const { channel } = stream;
+    const entry = entryFor(channel);
+    const subscriber: Subscriber = {
+      connection,
+      prefix,
+      buffer: [],
+      position: stream.lastEventId,
+      coveredThrough: undefined,
+      detached: false,
+    };
+    // Subscribe to live events before reading history, so nothing falls between them.
+    entry.subscribers.add(subscriber);
+    stats.subscriptions++;
+    const send = (event: BrokerEvent) => {
+      if (event.id !== undefined) subscriber.position = event.id;
+      if (!subscriber.detached) connection.sendFrame(encodeFor(subscriber, event, subscriber.position));
+    };
+    try {
+      await entry.ready;
+      await sendHistory(broker, stream, subscriber, send);
+      // Flush what arrived during the history read, dropping what history already covered.
+      const buffered = subscriber.buffer ?? [];
+      subscriber.buffer = null;
+      for (const event of buffered) {
+        const { position } = subscriber;
+        if (event.id !== undefined && position !== undefined && broker.compareIds(event.id, position) <= 0)
+          continue;
+        send(event);
       }
-      return () => detach(channel, entry, subscriber);
-    },
+      subscriber.coveredThrough = subscriber.position;
+      send(liveEvent(channel));
+    } catch (cause) {
+      detach(channel, entry, subscriber);
+      throw new SwitchboardError(ErrorCode.BROKER_UNAVAILABLE, `cannot subscribe to ${channel} now`, {
+        cause,
+      });
+    }
+    return () => detach(channel, entry, subscriber);
+  }
+
+  return {
+    attach: (stream, connection, subscriptionId) =>
+      attachSubscriber(stream, connection, subscriptionFramePrefix(subscriptionId)),
+    attachSse: (stream, sink) => attachSubscriber(stream, sink, null),
   };
+}
+
+/** One subscriber's own encoding of an event (history, notices): a WebSocket frame or an SSE chunk. */
+function encodeFor(subscriber: Subscriber, event: BrokerEvent, position: string | undefined): Buffer {
+  return subscriber.prefix === null
+    ? sseEventChunk(event, position)
+    : encodeTextFrame(subscriber.prefix, eventFrameTail(event, position));
 }
 
 /**

@@ -128,6 +128,29 @@ export interface ServerOptions {
   onHttpRequest?: HttpRequestHandler;
   /** Identifies this instance in logs, metrics and the dashboard. @default a random id */
   instanceId?: string;
+  /**
+   * Serves the same router over plain HTTP at `httpPath` on the same port, for clients behind proxies that
+   * block WebSockets: queries and mutations for tRPC's `httpBatchLink`/`httpLink`, subscriptions as
+   * Server-Sent Events for `httpSubscriptionLink`, with the same authentication, origin check and limits.
+   * @default true
+   */
+  httpTransport?: boolean;
+  /** Path prefix of the HTTP transport (`/trpc/channel.publish`). @default '/trpc' */
+  httpPath?: string;
+  /**
+   * Interval of the `ping` event on an idle SSE stream, in ms: keeps proxies from closing it and tells the
+   * server the client is gone (a write to a dead peer fails). @default 15000
+   */
+  ssePingIntervalMs?: number;
+  /**
+   * Path of the connection-ticket route: `POST` with `Authorization: Bearer <token>` answers
+   * `{ ticket, expiresAt }`, a single-use credential for `?ticket=` on the upgrade or an SSE stream, so a
+   * long-lived token never goes into a URL. Set `httpTransport: false` to turn it off with the rest.
+   * @default '/auth/ticket'
+   */
+  ticketPath?: string;
+  /** How long a connection ticket stays valid, in ms (it is also single-use). @default 30000 */
+  ticketTtlMs?: number;
 }
 
 export const serverDefaults = {
@@ -149,6 +172,11 @@ export const serverDefaults = {
   slowConsumerBytes: 1024 * 1024,
   drainTimeoutMs: 5_000,
   clockToleranceSec: 5,
+  httpTransport: true,
+  httpPath: '/trpc',
+  ssePingIntervalMs: 15_000,
+  ticketPath: '/auth/ticket',
+  ticketTtlMs: 30_000,
 } as const;
 
 type Defaulted = keyof typeof serverDefaults;
@@ -172,6 +200,8 @@ const positiveIntegers = [
   'maxSubscriptionsPerConnection',
   'slowConsumerBytes',
   'drainTimeoutMs',
+  'ssePingIntervalMs',
+  'ticketTtlMs',
 ] as const;
 
 /** Merges defaults and rejects bad combinations with a message that names the fix. */
@@ -213,8 +243,15 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
       `createSwitchboardServer: rateLimitBurst (${resolved.rateLimitBurst}) must be at least maxSubscriptionsPerConnection (${resolved.maxSubscriptionsPerConnection}), or a reconnect that resends every subscription is refused`,
     );
   }
-  if (!resolved.path.startsWith('/')) {
-    throw new TypeError(`createSwitchboardServer: path must start with "/", got "${resolved.path}"`);
+  for (const key of ['path', 'httpPath', 'ticketPath'] as const) {
+    if (!resolved[key].startsWith('/')) {
+      throw new TypeError(`createSwitchboardServer: ${key} must start with "/", got "${resolved[key]}"`);
+    }
+  }
+  if (resolved.httpTransport && resolved.httpPath.replace(/\/+$/, '') === resolved.path) {
+    throw new TypeError(
+      `createSwitchboardServer: httpPath and path must differ (both "${resolved.path}"): set httpPath to e.g. "/trpc"`,
+    );
   }
   return resolved;
 }

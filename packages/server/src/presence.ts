@@ -9,10 +9,13 @@ import type { Logger } from 'pino';
 import type { Broker, PresenceEntry } from './broker/broker.ts';
 import type { Connection } from './registry.ts';
 
+/** Who holds a presence entry: a WebSocket connection or an SSE stream. */
+export type PresenceHolder = Pick<Connection, 'id' | 'user' | 'presenceMeta'>;
+
 export interface Presence {
-  join(connection: Connection, channel: string): Promise<void>;
+  join(connection: PresenceHolder, channel: string): Promise<void>;
   leave(connectionId: string, channel: string): Promise<void>;
-  update(connection: Connection, channel: string, meta: PresenceMeta): Promise<void>;
+  update(connection: PresenceHolder, channel: string, meta: PresenceMeta): Promise<void>;
   list(channel: string): Promise<PresenceMember[]>;
 }
 

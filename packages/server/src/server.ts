@@ -18,7 +18,8 @@ import { handleConnection } from './connection.ts';
 import { startExpirySweep } from './expiry.ts';
 import { createFanout } from './fanout.ts';
 import { startHeartbeat } from './heartbeat.ts';
-import { createHttpHandler } from './httpHandler.ts';
+import { createHttpHandler, type HttpRoute } from './httpHandler.ts';
+import { createHttpTransport } from './httpTransport.ts';
 import { listenError } from './listenError.ts';
 import { createDefaultLogger, redactUrl } from './logger.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
@@ -28,7 +29,13 @@ import { createRegistry, type Registry } from './registry.ts';
 import type { SwitchboardServices } from './router.ts';
 import { createServerChannels, type ServerChannels } from './serverChannel.ts';
 import { drainConnections } from './shutdown.ts';
+import { createSseStreams } from './sseStreams.ts';
+import { createTicketIssuer } from './ticket.ts';
+import { createTicketRoute } from './ticketRoute.ts';
 import { createUpgradeHandler } from './upgrade.ts';
+
+/** After the drain, how long in-flight HTTP requests get before the remaining sockets are closed, in ms. */
+const HTTP_CLOSE_GRACE_MS = 500;
 
 export interface SwitchboardServer extends ServerChannels {
   /** The HTTP server: add your routes with `onHttpRequest`, or attach it to your own framework. */
@@ -115,7 +122,43 @@ export function createSwitchboardServer(serverOptions: ServerOptions): Switchboa
     },
   };
 
-  const httpServer = createServer(createHttpHandler(options.onHttpRequest, logger));
+  // The HTTP transport (issue 14): the same router over HTTP + SSE, and connection tickets.
+  const sseStreams = createSseStreams({
+    slowConsumerBytes: options.slowConsumerBytes,
+    ssePingIntervalMs: options.ssePingIntervalMs,
+    stats,
+    logger,
+    onAlive: (ids) => {
+      broker.presence.refresh(ids).catch((err) => logger.warn({ err }, 'presence refresh failed'));
+    },
+  });
+  const tickets = options.httpTransport
+    ? createTicketIssuer({
+        ttlMs: options.ticketTtlMs,
+        secret: options.authenticate ? undefined : options.jwt.secret,
+      })
+    : undefined;
+  const routes: HttpRoute[] = [];
+  if (tickets) {
+    routes.push(
+      createTicketRoute({ options, verifyToken, tickets, logger }),
+      createHttpTransport({
+        router: options.router,
+        options,
+        verifyToken,
+        tickets,
+        fanout,
+        presence,
+        registry,
+        sseStreams,
+        services,
+        stats,
+        logger,
+        isAccepting: () => accepting,
+      }),
+    );
+  }
+  const httpServer = createServer(createHttpHandler(options.onHttpRequest, logger, routes));
   // perMessageDeflate off: its per-socket zlib memory is the first thing to go at 10k sockets.
   const wss = new WebSocketServer({
     noServer: true,
@@ -163,6 +206,7 @@ export function createSwitchboardServer(serverOptions: ServerOptions): Switchboa
       wss,
       options,
       verifyToken,
+      ...(tickets ? { tickets } : {}),
       metrics,
       logger,
       isAccepting: () => accepting,
@@ -228,7 +272,15 @@ export function createSwitchboardServer(serverOptions: ServerOptions): Switchboa
         expiry.stop();
         clearInterval(sweep);
         await drainConnections(registry, options.drainTimeoutMs, logger);
-        await new Promise<void>((resolve) => httpServer.close(() => resolve()));
+        // SSE clients reconnect on their own when their stream ends, to another instance.
+        sseStreams.stop();
+        sseStreams.endAll();
+        await new Promise<void>((resolve) => {
+          httpServer.close(() => resolve());
+          // `close()` ends idle keep-alive sockets but waits for one that never sent a request (EventSource
+          // clients and browsers open those ahead) until its timeout: those get a short grace, then go.
+          setTimeout(() => httpServer.closeAllConnections(), HTTP_CLOSE_GRACE_MS).unref();
+        });
         wss.close();
         if (ownsBroker) await broker.close();
         logger.info({ instanceId, code: CloseCode.GOING_AWAY }, 'server closed');

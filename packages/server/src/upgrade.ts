@@ -3,16 +3,21 @@ import type { Duplex } from 'node:stream';
 import { ErrorCode, isSwitchboardError, UpgradeStatus } from '@switchboard/protocol';
 import type { Logger } from 'pino';
 import type { WebSocket, WebSocketServer } from 'ws';
-import { type AuthUser, extractToken, type TokenVerifier } from './auth.ts';
+import type { AuthUser, TokenVerifier } from './auth.ts';
+import { authenticateRequest } from './httpAuth.ts';
 import { redactUrl } from './logger.ts';
 import type { Metrics } from './metrics.ts';
 import type { ResolvedServerOptions } from './options.ts';
+import { isOriginAllowed } from './origin.ts';
 import { parseRequestTarget } from './requestDecoding.ts';
+import type { TicketIssuer } from './ticket.ts';
 
 export interface UpgradeDeps {
   wss: WebSocketServer;
   options: ResolvedServerOptions;
   verifyToken: TokenVerifier | undefined;
+  /** Connection tickets (`?ticket=`), when the server issues them. */
+  tickets?: TicketIssuer;
   metrics: Metrics;
   logger: Logger;
   /** False while draining: new connections are refused with 503. */
@@ -50,23 +55,9 @@ export function createUpgradeHandler(deps: UpgradeDeps) {
     return null;
   }
 
-  function originAllowed(req: IncomingMessage): boolean {
-    const origin = req.headers.origin;
-    // Non-browser clients send no Origin; cross-site hijacking needs a browser, which always sends one.
-    if (origin === undefined) return true;
-    if (options.allowedOrigins.includes('*') || options.allowedOrigins.includes(origin)) return true;
-    try {
-      return options.allowedOrigins.length === 0 && new URL(origin).host === req.headers.host;
-    } catch {
-      return false;
-    }
-  }
-
-  /** The token of the request; a malformed target or cookie is a BAD_REQUEST, refused with 400. */
-  async function authenticate(req: IncomingMessage): Promise<AuthUser | null> {
-    if (options.authenticate) return options.authenticate(req);
-    const token = extractToken(req, options.cookieName);
-    return token ? deps.verifyToken!(token) : null;
+  /** The user of the request; a malformed target or cookie is a BAD_REQUEST, refused with 400. */
+  function authenticate(req: IncomingMessage): Promise<AuthUser | null> {
+    return authenticateRequest(req, { options, verifyToken: deps.verifyToken, tickets: deps.tickets });
   }
 
   /** The checks up to authentication: the user, or null once the socket was refused. */
@@ -83,7 +74,8 @@ export function createUpgradeHandler(deps: UpgradeDeps) {
     if (deps.connectionCount() + pending >= options.maxConnections) {
       return refuse(socket, UpgradeStatus.AT_CAPACITY, 'server at capacity', req);
     }
-    if (!originAllowed(req)) return refuse(socket, UpgradeStatus.FORBIDDEN, 'origin not allowed', req);
+    if (!isOriginAllowed(req, options.allowedOrigins))
+      return refuse(socket, UpgradeStatus.FORBIDDEN, 'origin not allowed', req);
     pending++;
     let user: AuthUser | null = null;
     try {
