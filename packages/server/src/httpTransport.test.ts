@@ -150,6 +150,27 @@ describe('the router over HTTP and SSE', () => {
     }
   });
 
+  it('opens a stream with a single-use ticket in connectionParams instead of the token', async () => {
+    const fixture = await server();
+    const token = await fixture.sign('alice');
+    const ticket = async () => {
+      const answer = await fetch(`http://127.0.0.1:${fixture.port}/auth/ticket`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}` },
+      });
+      return ((await answer.json()) as { ticket: string }).ticket;
+    };
+    const received = await subscribe(connectHttp(fixture.port, { ticket }), { channel: 'chat:room' });
+    expect(received.errors).toEqual([]);
+    await publishWs(fixture, 'bob', 'via ticket');
+    await until(() => texts(received).length === 1, 5000, 'the message');
+    // The ticket is spent: the same one again is refused before the stream.
+    const spent = await ticket();
+    const url = subscribeUrl(fixture.port, { channel: 'chat:room' });
+    expect((await rawGet(`${url}&ticket=${encodeURIComponent(spent)}`)).contentType).toMatch(/event-stream/);
+    expect((await rawGet(`${url}&ticket=${encodeURIComponent(spent)}`)).status).toBe(401);
+  });
+
   it('refuses a disallowed Origin with 403, as the upgrade does', async () => {
     const fixture = await server();
     const token = await fixture.sign('alice');
