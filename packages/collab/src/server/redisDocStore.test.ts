@@ -1,6 +1,7 @@
 import { type RedisServer, startRedisServer } from '@switchboard/server/testing';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createCollabService } from './collabService.ts';
 import { describeDocStore } from './docStoreContract.ts';
 import { createRedisDocStore } from './redisDocStore.ts';
 
@@ -26,6 +27,38 @@ describe('createRedisDocStore', () => {
         'collab:{tagged}:opkeys',
       ]);
     } finally {
+      await store.close();
+      await inspect.quit();
+    }
+  });
+
+  it('writes nothing for reads of unknown documents, and gives every key of an edited one a TTL', async () => {
+    const store = createRedisDocStore({ redis: server.url, documentTtlMs: 60_000 });
+    const service = createCollabService({ store });
+    const inspect = new Redis(server.url);
+    try {
+      for (let i = 0; i < 50; i++) {
+        const docId = `read-only-${i}`;
+        await service.open(docId);
+        const abort = new AbortController();
+        const iterator = (await service.ops({ docId, fromVersion: 0, signal: abort.signal }))[
+          Symbol.asyncIterator
+        ]();
+        const next = iterator.next();
+        abort.abort();
+        await next;
+      }
+      expect(await inspect.keys('collab:{read-only-*')).toEqual([]);
+      await service.submit({ docId: 'ttl', version: 0, op: ['x'], opId: 'a', userId: 'u' });
+      const keys = await inspect.keys('collab:{ttl}:*');
+      expect(keys).toHaveLength(3);
+      for (const key of keys) {
+        const ttl = await inspect.pttl(key);
+        expect(ttl, key).toBeGreaterThan(0);
+        expect(ttl, key).toBeLessThanOrEqual(60_000);
+      }
+    } finally {
+      await service.close();
       await store.close();
       await inspect.quit();
     }
