@@ -12,7 +12,7 @@ import { useRemoteCursors } from './useRemoteCursors.ts';
  * written into it with the caret moved through the op, which a controlled textarea would reset to the end.
  */
 export function CollabEditor({ docId, session }: { docId: string; session: Session }) {
-  const doc = useCollabDoc(docId);
+  const doc = useCollabDoc(docId, session.userId);
   const { ot, snapshot, addChangeListener } = doc;
   const textareaRef = useRef<HTMLTextAreaElement>(null);
   const [scrollTop, setScrollTop] = useState(0);

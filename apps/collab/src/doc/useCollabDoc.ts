@@ -3,7 +3,7 @@ import type { AppRouter } from '@switchboard/demo-server';
 import { errorMessage } from '@switchboard/demo-ui';
 import { useConnectionState, useSwitchboard } from '@switchboard/react';
 import { useCallback, useEffect, useRef, useState, useSyncExternalStore } from 'react';
-import { trpcErrorCode } from './errorCode.ts';
+import { isRefusal } from './errorCode.ts';
 
 /** After a submit failed on an open connection (rate limit, server hiccup), it is sent again this much later. */
 const SUBMIT_RETRY_MS = 1000;
@@ -28,8 +28,9 @@ const noSnapshot = () => null;
  * One shared document: `collab.open`, an OT client (one op in flight, the rest pending), and the
  * `collab.ops` stream from the client's version. After a reconnect the stream restarts from the version the
  * client has and the unacknowledged op is sent again with its op id, so offline edits arrive exactly once.
+ * `userId` is the signed-in user: op ids are scoped to their author, so only our own ops acknowledge ours.
  */
-export function useCollabDoc(docId: string): CollabDoc {
+export function useCollabDoc(docId: string, userId: string): CollabDoc {
   const client = useSwitchboard<AppRouter>();
   const { status } = useConnectionState();
   const [ot, setOt] = useState<OtClient | null>(null);
@@ -63,13 +64,15 @@ export function useCollabDoc(docId: string): CollabDoc {
         const created = createOtClient({
           version: doc.version,
           text: doc.text,
+          userId,
           submit: (op, version, opId) => client.trpc.collab.submit.mutate({ docId, version, op, opId }),
           onChange: (change) => {
             for (const listener of listeners) listener(change);
           },
           onSubmitError: (cause) => {
             if (cancelled) return;
-            if (trpcErrorCode(cause) === 'BAD_REQUEST') {
+            // Refused for good (BAD_REQUEST, or CONFLICT: an op id reused for another op): resending cannot help.
+            if (isRefusal(cause)) {
               reload(created, 'The server refused an edit, so the document was reloaded.').catch(
                 (e: unknown) => setError(errorMessage(e)),
               );
@@ -89,7 +92,7 @@ export function useCollabDoc(docId: string): CollabDoc {
       cancelled = true;
       clearTimeout(retryTimer);
     };
-  }, [client, docId, listeners, reload]);
+  }, [client, docId, listeners, reload, userId]);
 
   // The stream runs only while connected, and starts from the version the client has: tRPC would resume a
   // stream by itself after a reconnect, but from the version it was first opened at, which the op log may
@@ -101,7 +104,9 @@ export function useCollabDoc(docId: string): CollabDoc {
     const subscription = client.trpc.collab.ops.subscribe(
       { docId, fromVersion: ot.version },
       {
-        onData(committed) {
+        // Items are tracked (`{ id, data }`, id = version): a stream tRPC resumes by itself continues after
+        // the last op received.
+        onData({ data: committed }) {
           if (ot.receive(committed) === 'gap' && !restarting) {
             restarting = true;
             setStreamGeneration((generation) => generation + 1);
@@ -109,7 +114,7 @@ export function useCollabDoc(docId: string): CollabDoc {
         },
         onError(cause) {
           // The server no longer has our version (restarted without persistence, or the op log was trimmed).
-          if (trpcErrorCode(cause) === 'BAD_REQUEST') {
+          if (isRefusal(cause)) {
             reload(ot, 'The document changed on the server while you were away, so it was reloaded.').catch(
               (e: unknown) => setError(errorMessage(e)),
             );
