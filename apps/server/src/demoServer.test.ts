@@ -79,6 +79,17 @@ describe('demo server HTTP', () => {
     for (const app of ['/chat/', '/dashboard/', '/collab/']) expect(html).toContain(`href="${app}"`);
   });
 
+  it('serves a favicon the index page links, also where browsers look by themselves', async () => {
+    const html = await (await fetch(`${demo.url}/`)).text();
+    expect(html).toContain('<link rel="icon" href="/favicon.svg" type="image/svg+xml">');
+    for (const path of ['/favicon.svg', '/favicon.ico']) {
+      const response = await fetch(`${demo.url}${path}`);
+      expect(response.status).toBe(200);
+      expect(response.headers.get('content-type')).toBe('image/svg+xml');
+      expect(await response.text()).toMatch(/^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"[\s\S]*<\/svg>$/);
+    }
+  });
+
   it('does not serve files outside an app folder', async () => {
     const response = await fetch(`${demo.url}/chat/..%2f..%2fpackage.json`);
     expect([400, 404, 503]).toContain(response.status);

@@ -9,7 +9,7 @@ import {
 } from '@switchboard/server';
 import { clientAddress } from './clientAddress.ts';
 import { DEV_TOKEN_TTL_SEC, devLogin } from './devLogin.ts';
-import { indexPage, serveApp } from './staticApps.ts';
+import { FAVICON_SVG, indexPage, serveApp } from './staticApps.ts';
 
 /** Largest dev-login request body, in bytes. */
 const MAX_LOGIN_BODY_BYTES = 4096;
@@ -52,6 +52,16 @@ async function readBody(req: IncomingMessage): Promise<string | null> {
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks).toString('utf8');
+}
+
+function favicon(res: ServerResponse) {
+  res
+    .writeHead(200, {
+      'content-type': 'image/svg+xml',
+      'content-length': Buffer.byteLength(FAVICON_SVG),
+      'cache-control': 'public, max-age=86400',
+    })
+    .end(FAVICON_SVG);
 }
 
 interface RouteContext {
@@ -148,6 +158,8 @@ const ROUTES = new Map<string, Route>(
         }
       },
     },
+    '/favicon.svg': { methods: ['GET'], handle: ({ res }) => favicon(res) },
+    '/favicon.ico': { methods: ['GET'], handle: ({ res }) => favicon(res) },
     '/': {
       methods: ['GET'],
       handle: ({ res }) =>

@@ -32,12 +32,20 @@ const CONTENT_TYPES: Record<string, string> = {
   '.woff2': 'font/woff2',
 };
 
+/**
+ * The demo's icon: a switchboard jack in the accent colour, small enough to inline. Served at
+ * `/favicon.svg` (linked from every page) and at `/favicon.ico`, which browsers ask for on their own;
+ * they read the SVG by its content type whatever the name.
+ */
+export const FAVICON_SVG = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="7" fill="#2f6fdf"/><circle cx="11" cy="11" r="3.5" fill="#fff"/><circle cx="21" cy="21" r="3.5" fill="#fff"/><path d="M11 11 21 21" stroke="#fff" stroke-width="2.5" stroke-linecap="round"/><circle cx="21" cy="11" r="2" fill="#9db4f5"/><circle cx="11" cy="21" r="2" fill="#9db4f5"/></svg>`;
+
 export function indexPage(): string {
   const items = DEMO_APPS.map(
     (app) => `<li><a href="/${app.name}/">${app.title}</a> <span>${app.description}</span></li>`,
   ).join('\n');
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Switchboard demos</title>
 <meta name="viewport" content="width=device-width,initial-scale=1">
+<link rel="icon" href="/favicon.svg" type="image/svg+xml">
 <style>body{font:16px system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem;color:#1f2933}
 li{margin:.75rem 0}a{font-weight:600;margin-right:.5rem}span{color:#52606d}</style></head>
 <body><h1>Switchboard</h1><p>Typed real-time apps over WebSocket. Open a demo in two windows:</p>
