@@ -10,9 +10,8 @@ export async function devLogin(name: string): Promise<Session> {
     response = await fetch('/auth/dev-login', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      // The browser keeps the HttpOnly `sb_token` cookie the server sets. It is shared by every tab, so each
-      // connection still carries this tab's own token (`getToken`), which the server prefers to the cookie:
-      // two tabs signed in as two users stay two users.
+      // The browser keeps the HttpOnly `sb_token` cookie the server sets. Each connection still carries
+      // the session's token (`getToken`), which the server prefers to the cookie.
       credentials: 'same-origin',
       body: JSON.stringify({ name }),
     });

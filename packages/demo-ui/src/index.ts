@@ -9,3 +9,4 @@ export { DemoShell } from './DemoShell.tsx';
 export { errorMessage } from './errorMessage.ts';
 export type { Session } from './session.ts';
 export { useNow } from './useNow.ts';
+export { useSignOut } from './useSignOut.ts';

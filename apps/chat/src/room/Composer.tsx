@@ -1,15 +1,20 @@
 import { MAX_CHAT_MESSAGE_LENGTH } from '@switchboard/protocol/demo';
-import { type FormEvent, type KeyboardEvent, useState } from 'react';
+import { type FormEvent, type KeyboardEvent, type ReactNode, useState } from 'react';
 
-/** The message box: Enter sends, Shift+Enter adds a line. */
+/**
+ * The message box: Enter sends, Shift+Enter adds a line. With `blocked` (why sending cannot work, and what
+ * to do) the box is disabled and says so; the draft is kept for when it works again.
+ */
 export function Composer({
   room,
   onSend,
   onDraftChange,
+  blocked,
 }: {
   room: string;
   onSend: (text: string) => void;
   onDraftChange: (draft: string) => void;
+  blocked?: ReactNode;
 }) {
   const [draft, setDraft] = useState('');
   const trimmed = draft.trim();
@@ -17,7 +22,7 @@ export function Composer({
 
   function send(event?: FormEvent) {
     event?.preventDefault();
-    if (trimmed.length === 0 || tooLong) return;
+    if (trimmed.length === 0 || tooLong || blocked) return;
     onSend(trimmed);
     setDraft('');
   }
@@ -43,10 +48,20 @@ export function Composer({
         }}
         onKeyDown={onKeyDown}
         aria-invalid={tooLong}
+        disabled={Boolean(blocked)}
       />
-      <button type="submit" data-testid="composer-send" disabled={trimmed.length === 0 || tooLong}>
+      <button
+        type="submit"
+        data-testid="composer-send"
+        disabled={trimmed.length === 0 || tooLong || Boolean(blocked)}
+      >
         Send
       </button>
+      {blocked && (
+        <p className="composer-blocked" role="status" data-testid="composer-blocked">
+          {blocked}
+        </p>
+      )}
       {tooLong && (
         <p className="error" role="alert">
           Messages are at most {MAX_CHAT_MESSAGE_LENGTH} characters.

@@ -13,7 +13,8 @@ export function MessageList({
 }: {
   messages: readonly ChatMessage[];
   myUserId: string;
-  onRetry: (correlationId: string) => void;
+  /** Absent while a retry cannot work (the client stopped): failed messages then show no Retry. */
+  onRetry: ((correlationId: string) => void) | undefined;
 }) {
   const endRef = useRef<HTMLLIElement>(null);
   useEffect(() => {
@@ -56,14 +57,16 @@ export function MessageList({
             {message.status === 'failed' && message.correlationId && (
               <p className="error message-failure">
                 {message.error}{' '}
-                <button
-                  type="button"
-                  className="secondary"
-                  onClick={() => onRetry(message.correlationId!)}
-                  data-testid="message-retry"
-                >
-                  Retry
-                </button>
+                {onRetry && (
+                  <button
+                    type="button"
+                    className="secondary"
+                    onClick={() => onRetry(message.correlationId!)}
+                    data-testid="message-retry"
+                  >
+                    Retry
+                  </button>
+                )}
               </p>
             )}
           </li>

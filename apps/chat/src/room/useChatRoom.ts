@@ -1,13 +1,16 @@
 import { errorMessage, type Session } from '@switchboard/demo-ui';
-import { type ChannelEvent, randomId } from '@switchboard/protocol';
+import { type ChannelEvent, ErrorCode, isSwitchboardError, randomId } from '@switchboard/protocol';
 import { chatChannel } from '@switchboard/protocol/demo';
 import { useChannel, usePublish, useSwitchboard } from '@switchboard/react';
-import { useCallback, useReducer } from 'react';
+import { useCallback, useEffect, useReducer, useRef } from 'react';
 import { emptyMessageLog, messageLogReducer } from './messageLog.ts';
 import { useTyping } from './useTyping.ts';
 
 /** Stored messages replayed when entering a room. */
 export const HISTORY_ON_ENTER = 100;
+
+/** Failures that only say the connection was not there: the message waits for it instead of failing. */
+const WAIT_FOR_CONNECTION: ReadonlySet<string> = new Set([ErrorCode.TIMEOUT, ErrorCode.CONNECTION_LOST]);
 
 /**
  * Everything the room view needs: messages (history, live, and optimistic local sends), presence, typing
@@ -59,21 +62,45 @@ export function useChatRoom(room: string, session: Session) {
     onEvent,
   });
 
+  /** Messages sent while the connection was away, by correlation id: sent again once it is open. */
+  const waiting = useRef(new Map<string, string>());
+
   const publishMessage = useCallback(
     (correlationId: string, text: string) => {
       // Our own correlation id, not one the client picks: the echo carries it and can arrive before the
       // acknowledgement, so the local copy must be findable by it from the start. It is also the
-      // idempotency key, so Retry resends the message with its original key: a message whose
-      // acknowledgement was lost is answered with its stored id instead of being stored twice.
+      // idempotency key, so every resend (after the connection came back, or Retry) carries the original
+      // key: a message whose acknowledgement was lost is answered with its stored id, never stored twice.
       publish('message', { text }, { correlationId, idempotencyKey: correlationId }).then(
         (result) => {
           if (result.id) dispatch({ type: 'sendAcked', correlationId, id: result.id });
         },
-        (error: unknown) => dispatch({ type: 'sendFailed', correlationId, error: errorMessage(error) }),
+        (error: unknown) => {
+          // Written offline (or while reconnecting): what a chat user expects is that it goes out when
+          // the connection is back, not a failure to retry by hand. It stays pending and is resent then.
+          const offline = client.connection.getSnapshot().status !== 'open';
+          if (offline && isSwitchboardError(error) && WAIT_FOR_CONNECTION.has(error.code)) {
+            waiting.current.set(correlationId, text);
+            return;
+          }
+          dispatch({ type: 'sendFailed', correlationId, error: errorMessage(error) });
+        },
       );
     },
-    [publish],
+    [client, publish],
   );
+
+  useEffect(() => {
+    const resendWaiting = () => {
+      if (client.connection.getSnapshot().status !== 'open') return;
+      const resend = [...waiting.current];
+      waiting.current.clear();
+      for (const [correlationId, text] of resend) publishMessage(correlationId, text);
+    };
+    // Also at once: the connection may have come back between the failure and this effect.
+    resendWaiting();
+    return client.connection.subscribe(resendWaiting);
+  }, [client, publishMessage]);
 
   const send = useCallback(
     (text: string) => {
