@@ -4,9 +4,9 @@
  *
  * ```ts
  * const { version, text } = await trpc.collab.open.query({ docId });
- * const ot = createOtClient({ version, text, submit: (op, version, opId) =>
+ * const ot = createOtClient({ version, text, userId, submit: (op, version, opId) =>
  *   trpc.collab.submit.mutate({ docId, op, version, opId }), onChange });
- * trpc.collab.ops.subscribe({ docId, fromVersion: ot.version }, { onData: (op) => ot.receive(op) });
+ * trpc.collab.ops.subscribe({ docId, fromVersion: ot.version }, { onData: ({ data }) => ot.receive(data) });
  * textarea.oninput = () => ot.applyLocal(diffToOp(ot.text, textarea.value, textarea.selectionEnd));
  * // after a reconnect: resubscribe from ot.version, then ot.reconnected()
  * ```

@@ -7,8 +7,11 @@
  * const collab = createCollabService({ store: createRedisDocStore({ redis: process.env.REDIS_URL }) });
  * open: ({ input }) => collab.open(input.docId),
  * submit: ({ input, ctx }) => collab.submit({ ...input, userId: ctx.user.userId }),
- * ops: async function* ({ input, signal }) { yield* collab.ops({ ...input, signal }) },
+ * ops: async ({ input, signal }) => tracked versions of await collab.ops({ ...input, signal }),
  * ```
+ * (`apps/server/src/appRouter.ts` yields each op as `tracked(String(op.version), op)`, so a resubscribing
+ * `@trpc/client` resumes from `lastEventId`.) Options and defaults: `options.ts` (`maxDocumentChars`,
+ * `retainOps`, `documentTtlMs`).
  */
 
 export type { CollabService } from './collabService.ts';
