@@ -20,7 +20,7 @@ describe('createMemoryDocStore', () => {
     expect(() => createMemoryDocStore({ documentTtlMs: 0 })).toThrow(
       /documentTtlMs must be a positive integer/,
     );
-    expect(() => createMemoryDocStore({ retainOps: -1 })).toThrow(/retainOps must be a non-negative integer/);
+    expect(() => createMemoryDocStore({ retainOps: 0 })).toThrow(/retainOps must be a positive integer/);
   });
 
   it('keeps nothing for reads of unknown documents, and releases edited ones after documentTtlMs', async () => {

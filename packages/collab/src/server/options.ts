@@ -59,8 +59,9 @@ export function resolveDocStoreOptions(options: DocStoreOptions = {}): Required<
     retainOps: options.retainOps ?? docStoreDefaults.retainOps,
     documentTtlMs: options.documentTtlMs ?? docStoreDefaults.documentTtlMs,
   };
-  if (!Number.isSafeInteger(resolved.retainOps) || resolved.retainOps < 0) {
-    throw new TypeError(`retainOps must be a non-negative integer (ops), got ${resolved.retainOps}`);
+  // At least the op just committed, or a retry of it after a lost acknowledgement would be applied twice.
+  if (!Number.isSafeInteger(resolved.retainOps) || resolved.retainOps < 1) {
+    throw new TypeError(`retainOps must be a positive integer (ops), got ${resolved.retainOps}`);
   }
   const ttl = resolved.documentTtlMs;
   if (ttl !== Number.POSITIVE_INFINITY && (!Number.isSafeInteger(ttl) || ttl < 1)) {

@@ -25,12 +25,8 @@ local retain = tonumber(ARGV[6])
 redis.call('HSET', KEYS[1], 'version', version, 'text', ARGV[5])
 redis.call('RPUSH', KEYS[2], ARGV[3])
 redis.call('ZADD', KEYS[3], version, ARGV[2])
-if retain == 0 then
-  redis.call('DEL', KEYS[2], KEYS[3])
-else
-  redis.call('LTRIM', KEYS[2], -retain, -1)
-  redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', version - retain)
-end
+redis.call('LTRIM', KEYS[2], -retain, -1)
+redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', version - retain)
 local ttl = tonumber(ARGV[7])
 if ttl > 0 then
   for _, key in ipairs(KEYS) do redis.call('PEXPIRE', key, ttl) end
