@@ -48,7 +48,7 @@ export function indexPage(): string {
 <link rel="icon" href="/favicon.svg" type="image/svg+xml">
 <style>body{font:16px system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem;color:#1f2933}
 li{margin:.75rem 0}a{font-weight:600;margin-right:.5rem}span{color:#52606d}</style></head>
-<body><h1>Switchboard</h1><p>Typed real-time apps over WebSocket. Open a demo in two windows:</p>
+<body><h1>Switchboard</h1><p>Typed real-time apps over WebSocket. Open a demo, then a private window to join as a second person:</p>
 <ul>${items}</ul></body></html>`;
 }
 

@@ -25,7 +25,10 @@ export function LoginForm({ appTitle, onLogin }: { appTitle: string; onLogin: (s
     <main className="login">
       <form className="card login-card" onSubmit={onSubmit} data-testid="login-form" noValidate>
         <h1>{appTitle}</h1>
-        <p className="muted">Pick any name to join. Open a second window to see it live.</p>
+        <p className="muted">
+          Pick any name to join: every demo app signs you in. Open a private window to join as a second
+          person.
+        </p>
         <label htmlFor="login-name">Your name</label>
         <input
           id="login-name"
