@@ -10,6 +10,7 @@ import {
   type ConnectionStore,
   createConnectionStore,
 } from './connectionState.ts';
+import { credentialQuery, withCredential } from './connectionTicket.ts';
 import { asTRPCClientError, isTransportFailure } from './errors.ts';
 import { instrumentWebSocket, reportsUpgradeStatus } from './instrumentWebSocket.ts';
 import { clientDefaults, type ResolvedClientOptions } from './options.ts';
@@ -183,9 +184,15 @@ export function createConnection(options: ResolvedClientOptions, tokenRefresh?: 
           stop({ code, message: `the server refuses these credentials (${authError}, said the auth check)` });
         }
       }
+      const credential = await credentialQuery({
+        token,
+        ticketUrl: options.ticketUrl,
+        fetch: options.fetch,
+        timeoutMs: options.authCheckTimeoutMs,
+      });
       if (!isCurrent()) throw new ClientClosedError('the Switchboard client is closed');
       tokenOfNextSocket = token;
-      return withToken(options.url, options.tokenQueryParam, token);
+      return withCredential(options.url, credential);
     }
 
     wsClient = createWSClient({
@@ -309,11 +316,4 @@ export function createConnection(options: ResolvedClientOptions, tokenRefresh?: 
       await transport.wsClient.close();
     },
   };
-}
-
-function withToken(baseUrl: string, param: string, token: string | undefined): string {
-  if (!token) return baseUrl;
-  const url = new URL(baseUrl);
-  url.searchParams.set(param, token);
-  return url.toString();
 }

@@ -37,8 +37,9 @@ export interface ClientOptions {
   /** WebSocket endpoint, e.g. `wss://example.com/ws`. In browsers a path (`/ws`) is resolved against the page. */
   url: string;
   /**
-   * Called before every connection attempt; the token goes into the URL's `token` query parameter, so an
-   * expired token is replaced on reconnect. Return nothing to rely on cookies. @default none
+   * Called before every connection attempt, so an expired token is replaced on reconnect. The token is
+   * exchanged at `ticketUrl` for a single-use ticket, which goes into the URL's `ticket` query parameter
+   * (the token itself only to a server without tickets). Return nothing to rely on cookies. @default none
    */
   getToken?: () => string | null | undefined | Promise<string | null | undefined>;
   /**
@@ -64,7 +65,14 @@ export interface ClientOptions {
   authCheckAfterFailures?: number;
   /** Give up on one `authCheckUrl` request after this long, in ms. @default 5000 */
   authCheckTimeoutMs?: number;
-  /** `fetch` used for `authCheckUrl`. @default globalThis.fetch */
+  /**
+   * Where a token is exchanged for a connection ticket before each connection attempt (`POST` with the
+   * token as `Authorization: Bearer`), so the long-lived token never goes into the WebSocket URL. A server
+   * without the route (404/405) gets `?token=` as before. `false` always sends `?token=`.
+   * @default the WebSocket URL's origin (http/https) + `/auth/ticket`
+   */
+  ticketUrl?: string | false;
+  /** `fetch` used for `authCheckUrl` and `ticketUrl`. @default globalThis.fetch */
   fetch?: typeof globalThis.fetch;
   /** WebSocket implementation; required in Node (`import WebSocket from 'ws'`). @default globalThis.WebSocket */
   WebSocket?: WebSocketConstructor;
@@ -99,8 +107,8 @@ export interface ChannelViewOptions {
 export const MAX_REPLAY = ProtocolLimits.maxReplay;
 
 export const clientDefaults = {
-  tokenQueryParam: 'token',
   authCheckPath: '/auth/check',
+  ticketPath: '/auth/ticket',
   authCheckAfterFailures: 3,
   authCheckTimeoutMs: 5_000,
   unsubscribeDelayMs: 0,
@@ -117,8 +125,8 @@ export const clientDefaults = {
   keepAlive: { enabled: true, intervalMs: 20_000, pongTimeoutMs: 5_000 },
   channelView: { replay: 0, maxEvents: 100 },
 } as const satisfies {
-  tokenQueryParam: string;
   authCheckPath: string;
+  ticketPath: string;
   authCheckAfterFailures: number;
   authCheckTimeoutMs: number;
   unsubscribeDelayMs: number;
@@ -136,7 +144,7 @@ export type ResolvedBackoffOptions = Required<BackoffOptions>;
 export interface ResolvedClientOptions {
   url: string;
   getToken: ClientOptions['getToken'];
-  tokenQueryParam: string;
+  ticketUrl: string | false;
   refreshBeforeExpiryMs: number | false;
   backoff: ResolvedBackoffOptions;
   authCheckUrl: string | false;
@@ -165,10 +173,14 @@ export function resolveClientOptions(options: ClientOptions): ResolvedClientOpti
   const resolved: ResolvedClientOptions = {
     url,
     getToken: options.getToken,
-    tokenQueryParam: clientDefaults.tokenQueryParam,
+    ticketUrl:
+      options.ticketUrl === undefined ? deriveHttpUrl(url, clientDefaults.ticketPath) : options.ticketUrl,
     refreshBeforeExpiryMs: options.refreshBeforeExpiryMs ?? clientDefaults.refreshBeforeExpiryMs,
     backoff,
-    authCheckUrl: options.authCheckUrl === undefined ? deriveAuthCheckUrl(url) : options.authCheckUrl,
+    authCheckUrl:
+      options.authCheckUrl === undefined
+        ? deriveHttpUrl(url, clientDefaults.authCheckPath)
+        : options.authCheckUrl,
     authCheckAfterFailures: options.authCheckAfterFailures ?? clientDefaults.authCheckAfterFailures,
     authCheckTimeoutMs: options.authCheckTimeoutMs ?? clientDefaults.authCheckTimeoutMs,
     fetch: options.fetch ?? globalThis.fetch?.bind(globalThis),
@@ -245,8 +257,9 @@ function resolveWebSocketUrl(raw: string): string {
   return url.toString();
 }
 
-function deriveAuthCheckUrl(wsUrl: string): string {
-  const url = new URL(clientDefaults.authCheckPath, wsUrl);
+/** `path` on the WebSocket URL's origin, over http/https (the auth check, the ticket route). */
+function deriveHttpUrl(wsUrl: string, path: string): string {
+  const url = new URL(path, wsUrl);
   url.protocol = url.protocol === 'wss:' ? 'https:' : 'http:';
   return url.toString();
 }

@@ -60,7 +60,8 @@ export async function startClosingServer(
   options: { answerFirst?: boolean } = {},
 ): Promise<TinyServer> {
   let attempts = 0;
-  const server = createServer();
+  // Plain requests (the client's ticket exchange) get 404, as from a server without that route.
+  const server = createServer((_req, res) => res.writeHead(404).end());
   const wss = new WebSocketServer({ server });
   wss.on('connection', (socket) => {
     attempts++;

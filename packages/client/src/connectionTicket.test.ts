@@ -1,0 +1,71 @@
+import { useCleanup } from '@switchboard/server/testing';
+import { describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { testClient } from './__tests__/testClient.ts';
+import { signToken, startTestServer, type TestRouter } from './__tests__/testServer.ts';
+import { stateMatching } from './__tests__/waitFor.ts';
+import type { SwitchboardClient } from './createSwitchboardClient.ts';
+import type { ClientOptions } from './options.ts';
+
+const track = useCleanup();
+
+/** A `ws` WebSocket that remembers every URL the client opened. */
+function urlRecordingWebSocket() {
+  const urls: string[] = [];
+  class UrlRecordingWebSocket extends WebSocket {
+    constructor(url: string | URL, protocols?: string | string[]) {
+      urls.push(String(url));
+      super(url, protocols);
+    }
+  }
+  return { WebSocket: UrlRecordingWebSocket, urls };
+}
+
+function connect(
+  options: Partial<ClientOptions> & Pick<ClientOptions, 'url'>,
+): SwitchboardClient<TestRouter> {
+  return track(testClient(options), (client) => client.close());
+}
+
+describe('tokens out of URLs', () => {
+  it('connects with a single-use ticket: the long-lived token never appears in a WebSocket URL', async () => {
+    const fixture = track(await startTestServer(), (f) => f.close());
+    const token = await signToken('alice');
+    const recorder = urlRecordingWebSocket();
+    const client = connect({
+      url: fixture.wsUrl,
+      getToken: () => token,
+      WebSocket: recorder.WebSocket as never,
+    });
+    await stateMatching(client, (s) => s.status === 'open', 'open');
+    expect(await client.trpc.whoami.query()).toEqual({ userId: 'alice', name: 'alice' });
+    // Reconnect: a fresh ticket each time (a spent one would be refused).
+    for (const connection of fixture.server.registry.all()) connection.socket.terminate();
+    await stateMatching(
+      client,
+      (s) => s.status === 'reconnecting' || s.status === 'connecting',
+      'reconnecting',
+    );
+    await stateMatching(client, (s) => s.status === 'open', 'open again');
+    expect(recorder.urls.length).toBeGreaterThanOrEqual(2);
+    for (const url of recorder.urls) {
+      expect(url).not.toContain(token);
+      expect(new URL(url).searchParams.get('ticket')).toBeTruthy();
+    }
+    expect(new Set(recorder.urls).size).toBe(recorder.urls.length);
+  });
+
+  it('sends ?token= only when asked to (ticketUrl: false)', async () => {
+    const fixture = track(await startTestServer(), (f) => f.close());
+    const token = await signToken('alice');
+    const recorder = urlRecordingWebSocket();
+    const client = connect({
+      url: fixture.wsUrl,
+      getToken: () => token,
+      ticketUrl: false,
+      WebSocket: recorder.WebSocket as never,
+    });
+    await stateMatching(client, (s) => s.status === 'open', 'open');
+    expect(new URL(recorder.urls[0]!).searchParams.get('token')).toBe(token);
+  });
+});
