@@ -59,6 +59,27 @@ describe('Redis broker status reason and logging', () => {
     expect(broker.statusReason).toBe('broker closed');
   });
 
+  it('says a Cluster reached no node, naming it, once in the log', async () => {
+    const nowhere = await startRedisServer();
+    const { port } = nowhere;
+    await nowhere.close();
+    const logs = capturingLogger();
+    const broker = createRedisBroker({
+      url: [`redis://127.0.0.1:${port}`],
+      cluster: true,
+      logger: logs.logger,
+      commandTimeoutMs: 500,
+      maxReconnectDelayMs: 50,
+    });
+    opened.push(broker);
+    await expect.poll(() => broker.status, { timeout: 3000, interval: 20 }).toBe('unavailable');
+    await sleep(1000);
+    // ioredis's cluster nodes report a refused connection only as "Connection is closed.".
+    const reason = `redis cluster: no node answered, last: redis 127.0.0.1:${port}: Connection is closed.`;
+    expect(broker.statusReason).toBe(reason);
+    expect(logs.warnings().map((line) => line.reason)).toEqual([reason]);
+  });
+
   it('reports a killed Redis once, then recovers with no reason left', async () => {
     const redis = await startRedisServer();
     servers.push(redis);
