@@ -26,9 +26,9 @@ describe('server.listen', () => {
       logger: pino({ level: 'silent' }),
     });
     opened.push(server);
-    const error = await server.listen(port, '127.0.0.1').then(
+    const error: Error & { code?: string } = await server.listen(port, '127.0.0.1').then(
       () => new Error('listened on a taken port'),
-      (rejected: unknown) => rejected as Error & { code?: string },
+      (rejected: unknown) => rejected as Error,
     );
     expect(error.message).toBe(
       `port ${port} on 127.0.0.1 is already in use: stop the other process or choose another port (EADDRINUSE)`,
