@@ -55,6 +55,22 @@ describe('tokens out of URLs', () => {
     expect(new Set(recorder.urls).size).toBe(recorder.urls.length);
   });
 
+  it('reports a refused token as unauthorized and never connects without a credential', async () => {
+    const fixture = track(await startTestServer(), (f) => f.close());
+    const recorder = urlRecordingWebSocket();
+    const client = connect({
+      url: fixture.wsUrl,
+      getToken: () => 'not-a-valid-token',
+      WebSocket: recorder.WebSocket as never,
+    });
+    await stateMatching(client, (s) => s.status === 'closed' || s.status === 'reconnecting', 'refused');
+    // Without a credential in the URL, a browser would send its cookie and connect as whoever owns it.
+    expect(recorder.urls.length).toBeGreaterThan(0);
+    for (const url of recorder.urls) {
+      expect(new URL(url).searchParams.has('ticket') || new URL(url).searchParams.has('token')).toBe(true);
+    }
+  });
+
   it('sends ?token= only when asked to (ticketUrl: false)', async () => {
     const fixture = track(await startTestServer(), (f) => f.close());
     const token = await signToken('alice');

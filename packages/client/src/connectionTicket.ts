@@ -6,7 +6,7 @@
  * `POST ticketUrl` with `Authorization: Bearer <token>` answers `{ ticket }` (Switchboard servers since the
  * HTTP transport, `packages/server/src/ticketRoute.ts`). A server without the route (404/405) only understands
  * `?token=`, so the token goes there as before; `ticketUrl: false` asks for that explicitly. A refusal (401,
- * 403...) connects without a credential: the upgrade is then refused the same way, and the connection's
+ * 403...) connects with a ticket that cannot be redeemed: the upgrade is then refused, and the connection's
  * refusal and auth-check rules report it, instead of a second path that would. A network failure or timeout
  * rejects: the attempt fails as the upgrade would have, and is retried with backoff (tRPC's client calls the
  * URL function again), rather than connecting without the credentials the user does have.
@@ -31,15 +31,22 @@ export async function credentialQuery(options: {
   // process left behind, which fails at once; a POST is not retried by the HTTP stack on its own.
   const answer = await exchange().catch(exchange);
   if (answer.status === 404 || answer.status === 405) return { name: 'token', value: token };
-  if (!answer.ok) return undefined;
+  if (!answer.ok) return REFUSED_TICKET;
   let ticket: unknown;
   try {
     ({ ticket } = (await answer.json()) as { ticket?: unknown });
   } catch {
-    return undefined;
+    return REFUSED_TICKET;
   }
-  return typeof ticket === 'string' && ticket ? { name: 'ticket', value: ticket } : undefined;
+  return typeof ticket === 'string' && ticket ? { name: 'ticket', value: ticket } : REFUSED_TICKET;
 }
+
+/**
+ * Sent when the server refused to exchange the token: a ticket the server cannot redeem, so the upgrade is
+ * refused (401) and the refusal rules report `unauthorized`. Connecting with no credential instead would let a
+ * browser's cookie, possibly another user's, stand in for the refused token.
+ */
+const REFUSED_TICKET = { name: 'ticket', value: 'refused' } as const;
 
 /** `baseUrl` with the credential as a query parameter (or unchanged without one). */
 export function withCredential(
