@@ -56,6 +56,17 @@ describe('connection', () => {
     expect(await bystander.trpc.whoami.query()).toMatchObject({ userId: 'bob' });
   });
 
+  it('closes on a deeply nested batch item over maxPayloadBytes and stays up (it used to overflow the stack)', async () => {
+    const fixture = await server();
+    const socket = await connectRaw(fixture.wsUrl, await fixture.sign('alice'));
+    const closed = closeOf(socket);
+    const deep = `${'['.repeat(40_000)}${']'.repeat(40_000)}`;
+    socket.send(`[{"id":1,"method":"query","params":{"path":"whoami"}},${deep}]`);
+    expect((await closed).code).toBe(CloseCode.MESSAGE_TOO_BIG);
+    const bystander = track(connectTrpc(fixture.wsUrl, await fixture.sign('bob')), (c) => c.close());
+    expect(await bystander.trpc.whoami.query()).toMatchObject({ userId: 'bob' });
+  });
+
   it('closes a flooding client with 1008 "rate limit exceeded" and keeps serving others', async () => {
     const fixture = await server({
       rateLimitPerSecond: 10,

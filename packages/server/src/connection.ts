@@ -77,7 +77,7 @@ class LiveConnection implements Connection {
   ) {
     this.rate = createTokenBucket(deps.options.rateLimitPerSecond, deps.options.rateLimitBurst);
     socket.on('message', (data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean) =>
-      this.handleFrame(data, isBinary),
+      this.onMessage(data, isBinary),
     );
     socket.on('pong', () => {
       this.lastSeenAt = Date.now();
@@ -298,6 +298,20 @@ class LiveConnection implements Connection {
     } catch (cause) {
       if (signal && !signal.aborted) this.subscriptions.delete(id);
       this.respondError(message, cause, ctx);
+    }
+  }
+
+  /**
+   * The socket's message listener, and the connection's boundary: whatever a frame makes go wrong closes this
+   * connection (1011) and is logged; it never reaches `ws`, which would emit it where nothing catches it and
+   * end the process.
+   */
+  private onMessage(data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean) {
+    try {
+      this.handleFrame(data, isBinary);
+    } catch (err) {
+      this.log().error({ err }, 'frame handling failed: closing connection');
+      this.fail(connectionErrors.internal());
     }
   }
 

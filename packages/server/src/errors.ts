@@ -59,6 +59,7 @@ export const connectionErrors = {
     closing(ErrorCode.BAD_REQUEST, detail ?? CloseReason.MALFORMED_FRAME, CloseCode.POLICY_VIOLATION),
   schema: () => closing(ErrorCode.BAD_REQUEST, CloseReason.SCHEMA_VIOLATION, CloseCode.POLICY_VIOLATION),
   binary: () => closing(ErrorCode.BAD_REQUEST, CloseReason.BINARY_FRAME, CloseCode.POLICY_VIOLATION),
+  internal: () => closing(ErrorCode.INTERNAL, CloseReason.INTERNAL_ERROR, CloseCode.INTERNAL_ERROR),
   messageTooBig: () =>
     closing(ErrorCode.PAYLOAD_TOO_LARGE, CloseReason.MESSAGE_TOO_BIG, CloseCode.MESSAGE_TOO_BIG),
   rateLimited: () => closing(ErrorCode.RATE_LIMITED, CloseReason.RATE_LIMITED, CloseCode.POLICY_VIOLATION),

@@ -48,15 +48,52 @@ export function readInboundFrame(
   if (!isBatch && bytes.length > limits.maxPayloadBytes) {
     return { kind: 'refused', error: connectionErrors.messageTooBig() };
   }
-  const measure = isBatch && bytes.length > limits.maxPayloadBytes;
+  if (isBatch && bytes.length > limits.maxPayloadBytes && largestItemBytes(text) > limits.maxPayloadBytes) {
+    return { kind: 'refused', error: connectionErrors.messageTooBig() };
+  }
   const messages: InboundMessage[] = [];
   for (const item of batch) {
-    if (measure && Buffer.byteLength(JSON.stringify(item)) > limits.maxPayloadBytes) {
-      return { kind: 'refused', error: connectionErrors.messageTooBig() };
-    }
     const result = inboundMessageSchema.safeParse(item);
     if (!result.success) return { kind: 'refused', error: connectionErrors.schema() };
     messages.push(result.data);
   }
   return { kind: 'messages', messages };
+}
+
+/**
+ * The size in bytes of the largest item of a JSON array, read from its text in one pass (never by
+ * serialising the parsed items again: that recursion overflows the stack on a deeply nested item, and a
+ * client chooses the nesting).
+ */
+export function largestItemBytes(arrayText: string): number {
+  let largest = 0;
+  let depth = 0;
+  let inString = false;
+  let escaped = false;
+  let itemStart = -1;
+  const close = (end: number) => {
+    if (itemStart >= 0)
+      largest = Math.max(largest, Buffer.byteLength(arrayText.slice(itemStart, end).trim()));
+  };
+  for (let i = 0; i < arrayText.length; i++) {
+    const char = arrayText.charCodeAt(i);
+    if (inString) {
+      if (escaped) escaped = false;
+      else if (char === 0x5c /* \ */) escaped = true;
+      else if (char === 0x22 /* " */) inString = false;
+      continue;
+    }
+    if (char === 0x22) inString = true;
+    else if (char === 0x5b /* [ */ || char === 0x7b /* { */) {
+      if (depth === 0) itemStart = i + 1;
+      depth++;
+    } else if (char === 0x5d /* ] */ || char === 0x7d /* } */) {
+      depth--;
+      if (depth === 0) close(i);
+    } else if (char === 0x2c /* , */ && depth === 1) {
+      close(i);
+      itemStart = i + 1;
+    }
+  }
+  return largest;
 }
