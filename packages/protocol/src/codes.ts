@@ -136,6 +136,38 @@ export const trpcCodeOf = {
 } as const satisfies Record<ErrorCode, string>;
 
 /**
+ * The domain code of an error that is not one of ours (tRPC's own input parsing, an unknown procedure, a
+ * validator that threw), read from its tRPC code so `switchboardCode` never says INTERNAL for a bad request.
+ */
+export function errorCodeOfTrpc(trpcCode: string): ErrorCode {
+  switch (trpcCode) {
+    case 'BAD_REQUEST':
+    case 'PARSE_ERROR':
+    case 'METHOD_NOT_SUPPORTED':
+    case 'UNPROCESSABLE_CONTENT':
+      return ErrorCode.BAD_REQUEST;
+    case 'NOT_FOUND':
+      return ErrorCode.NOT_FOUND;
+    case 'UNAUTHORIZED':
+      return ErrorCode.UNAUTHORIZED;
+    case 'FORBIDDEN':
+      return ErrorCode.FORBIDDEN;
+    case 'PAYLOAD_TOO_LARGE':
+      return ErrorCode.PAYLOAD_TOO_LARGE;
+    case 'TOO_MANY_REQUESTS':
+      return ErrorCode.RATE_LIMITED;
+    case 'CONFLICT':
+      return ErrorCode.IDEMPOTENCY_CONFLICT;
+    case 'SERVICE_UNAVAILABLE':
+      return ErrorCode.BROKER_UNAVAILABLE;
+    case 'TIMEOUT':
+      return ErrorCode.TIMEOUT;
+    default:
+      return ErrorCode.INTERNAL;
+  }
+}
+
+/**
  * tRPC codes of failures that can pass if the same request is sent again later: the server (or its broker)
  * is unavailable or overloaded, or it failed unexpectedly. Anything else (BAD_REQUEST, UNAUTHORIZED,
  * FORBIDDEN...) needs a different request or other credentials first.

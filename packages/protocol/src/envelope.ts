@@ -52,10 +52,13 @@ export const SystemEventType = {
 } as const;
 export type SystemEventType = (typeof SystemEventType)[keyof typeof SystemEventType];
 
+const utf8 = new TextEncoder();
+
+/** Presence metadata: plain JSON of at most `maxPresenceMetaBytes` bytes (UTF-8, not characters). */
 export const presenceMetaSchema = z.record(z.string().max(64), z.unknown()).superRefine((meta, ctx) => {
   const problem = describeNonPlainJson(meta);
   if (problem) ctx.addIssue({ code: 'custom', message: `presence metadata must be plain JSON${problem}` });
-  else if (JSON.stringify(meta).length > ProtocolLimits.maxPresenceMetaBytes) {
+  else if (utf8.encode(JSON.stringify(meta)).length > ProtocolLimits.maxPresenceMetaBytes) {
     ctx.addIssue({
       code: 'custom',
       message: `presence metadata is over ${ProtocolLimits.maxPresenceMetaBytes} bytes`,

@@ -4,6 +4,7 @@ export {
   CloseCode,
   CloseReason,
   ErrorCode,
+  errorCodeOfTrpc,
   isRefusalClose,
   isRetryableClose,
   isRetryableTrpcCode,
@@ -43,6 +44,7 @@ export type {
   PresenceInput,
   PublishInput,
   PublishOutput,
+  RefreshInput,
   SetPresenceInput,
   SubscribeInput,
 } from './procedures.ts';
@@ -50,6 +52,7 @@ export {
   presenceInputSchema,
   publishInputSchema,
   publishOutputSchema,
+  refreshInputSchema,
   setPresenceInputSchema,
   subscribeInputSchema,
 } from './procedures.ts';

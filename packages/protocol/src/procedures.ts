@@ -48,3 +48,7 @@ export type PresenceInput = z.infer<typeof presenceInputSchema>;
 
 export const setPresenceInputSchema = z.object({ channel: channelNameSchema, meta: presenceMetaSchema });
 export type SetPresenceInput = z.infer<typeof setPresenceInputSchema>;
+
+/** Input of `auth.refresh`: a fresh token for the same user (a JWT is well under 8 KiB). */
+export const refreshInputSchema = z.object({ token: z.string().min(1).max(8192) });
+export type RefreshInput = z.infer<typeof refreshInputSchema>;

@@ -53,4 +53,17 @@ describe("the app's own subscriptions", () => {
     expect((error as Error).message).toMatch(/^invalid input at correlationId: /);
     expect((error as Error).message).not.toContain('[');
   });
+
+  it('gives errors that are not ours the domain code of their tRPC code, never INTERNAL for a bad request', async () => {
+    const fixture = await server();
+    const client = track(connectTrpc(fixture.wsUrl, await fixture.sign('alice')), (c) => c.close());
+    const tooLong = await client.trpc.auth.refresh
+      .mutate({ token: 'x'.repeat(60_000) })
+      .catch((e: unknown) => e);
+    expect((tooLong as TRPCClientError<never>).data).toMatchObject({
+      code: 'BAD_REQUEST',
+      switchboardCode: 'BAD_REQUEST',
+    });
+    expect((tooLong as Error).message).toMatch(/^invalid input at token: /);
+  });
 });

@@ -1,7 +1,10 @@
 import {
   ErrorCode,
+  errorCodeOfTrpc,
+  isSwitchboardError,
   presenceInputSchema,
   publishInputSchema,
+  refreshInputSchema,
   setPresenceInputSchema,
   subscribeInputSchema,
   transformer,
@@ -9,7 +12,7 @@ import {
 import { initTRPC } from '@trpc/server';
 import type { AuthUser } from './auth.ts';
 import type { ChannelService } from './channels.ts';
-import { describeInvalidInput, toSwitchboardError, toTRPCError } from './errors.ts';
+import { describeInvalidInput, toTRPCError } from './errors.ts';
 import type { Registry } from './registry.ts';
 
 /** Server services procedures may use, e.g. `ctx.switchboard.channels.publishAsServer(...)`. */
@@ -47,8 +50,10 @@ export function initSwitchboard() {
       if (invalidInput) {
         return { ...shape, message: invalidInput, data: { ...data, switchboardCode: ErrorCode.BAD_REQUEST } };
       }
-      const cause = error.cause ? toSwitchboardError(error.cause) : undefined;
-      return { ...shape, data: { ...data, switchboardCode: cause?.code } };
+      const switchboardCode = isSwitchboardError(error.cause)
+        ? error.cause.code
+        : errorCodeOfTrpc(error.code);
+      return { ...shape, data: { ...data, switchboardCode } };
     },
   });
   // Domain errors (SwitchboardError) become tRPC errors with their own code, for every procedure, in one place.
@@ -75,18 +80,10 @@ export function initSwitchboard() {
 
   const authRouter = t.router({
     /** Replaces the connection's credential before it expires, so the connection stays open. */
-    refresh: procedure
-      .input((value: unknown) => {
-        const token = (value as { token?: unknown } | null)?.token;
-        if (typeof token !== 'string' || token.length === 0 || token.length > 8192) {
-          throw new TypeError('token must be a non-empty string');
-        }
-        return { token };
-      })
-      .mutation(async ({ ctx, input }) => {
-        const user = await ctx.switchboard.refreshToken(ctx.connectionId, input.token);
-        return { expiresAt: user.expiresAt ?? null };
-      }),
+    refresh: procedure.input(refreshInputSchema).mutation(async ({ ctx, input }) => {
+      const user = await ctx.switchboard.refreshToken(ctx.connectionId, input.token);
+      return { expiresAt: user.expiresAt ?? null };
+    }),
   });
 
   return {
