@@ -99,6 +99,10 @@ describe('#publish idempotency', () => {
     const keys = wire.inputsOf('channel.publish').map((input) => input?.idempotencyKey);
     expect(keys).toEqual([expect.any(String), expect.any(String), 'app-key-1']);
     expect(keys[0]).not.toBe(keys[1]);
+    // The app's own retry with its key: the same event, not a conflict.
+    const first = await room.publish('message', { text: 'four' }, { idempotencyKey: 'app-key-2' });
+    const retried = await room.publish('message', { text: 'four' }, { idempotencyKey: 'app-key-2' });
+    expect(retried.id).toBe(first.id);
     await expect(room.publish('message', { text: 'x' }, { idempotencyKey: '' })).rejects.toMatchObject({
       code: 'BAD_REQUEST',
       message: 'chat:room: invalid idempotencyKey ""',

@@ -203,7 +203,8 @@ export function createChannelHandle<TDef extends ChannelDefinition>(
       }
       const timeoutMs = timeoutOf(options);
       assertOpen();
-      const correlationId = options.correlationId ?? randomId();
+      // A key the app retries with keeps one correlation id: the server counts it as part of the request.
+      const correlationId = options.correlationId ?? options.idempotencyKey ?? randomId();
       // The payload as given, not zod's output: the server validates (and transforms) it itself.
       const input = {
         channel: name,

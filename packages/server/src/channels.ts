@@ -80,7 +80,12 @@ export function createChannelService(deps: {
       if (idempotencyKey !== undefined && !ephemeral) {
         event.idempotency = {
           key: scopedIdempotencyKey(author, idempotencyKey),
-          fingerprint: publishFingerprint(envelope.channel, envelope.type, envelope.payload),
+          fingerprint: publishFingerprint(
+            envelope.channel,
+            envelope.type,
+            envelope.payload,
+            envelope.correlationId,
+          ),
         };
       }
       const { id } = await broker.publish(envelope.channel, event);

@@ -144,6 +144,11 @@ describe.each(Object.entries(brokers))('idempotent publish on %s', (_, makeInsta
       code: 'CONFLICT',
       switchboardCode: ErrorCode.IDEMPOTENCY_CONFLICT,
     });
+    // Another correlation id is another request too: a retry is answered with the stored event's.
+    const otherCorrelation = await alice.trpc.channel.publish
+      .mutate({ channel, type: 'message', payload: { text: 'a' }, idempotencyKey: 'k', correlationId: 'c2' })
+      .catch((error: unknown) => error);
+    expect(errorCodes(otherCorrelation)).toMatchObject({ code: 'CONFLICT' });
     // Bob's `k` is his own: neither answered with Alice's event nor refused.
     const bobs = await publish(bob, 'a');
     expect(bobs.id).not.toBe(original.id);

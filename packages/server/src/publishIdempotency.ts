@@ -14,12 +14,18 @@ export function scopedIdempotencyKey(author: KeyAuthor, key: string): string {
 
 /**
  * Identifies what a publish asks for, so a retry (same key, same request) is told apart from a different
- * request reusing a key: SHA-256 of the channel, event type and validated payload as canonical JSON (object
- * keys sorted, so key order does not matter), base64url.
+ * request reusing a key: SHA-256 of the channel, event type, validated payload and correlation id as
+ * canonical JSON (object keys sorted, so key order does not matter), base64url. The correlation id counts:
+ * a retry is answered with the stored event's, so a request with another one is another request.
  */
-export function publishFingerprint(channel: string, type: string, payload: unknown): string {
+export function publishFingerprint(
+  channel: string,
+  type: string,
+  payload: unknown,
+  correlationId?: string,
+): string {
   return createHash('sha256')
-    .update(canonicalJson([channel, type, payload]))
+    .update(canonicalJson([channel, type, payload, correlationId ?? null]))
     .digest('base64url');
 }
 
