@@ -4,7 +4,7 @@ import { normalizeDisplayName } from './displayName.ts';
 
 const SEED = Number(process.env.FC_SEED ?? 7_011);
 /** Characters that must never survive: controls, zero-width, bidi embeddings/overrides/isolates/marks, BOM. */
-const FORBIDDEN = /[\p{Cc}\p{Cf}\p{Cs}]/u;
+const FORBIDDEN = /[\p{Cc}\p{Cf}\p{Cs}\p{Default_Ignorable_Code_Point}]/u;
 const invisible = fc.constantFrom(
   '\u0000',
   '\u0007',
@@ -33,6 +33,15 @@ const invisible = fc.constantFrom(
   '\uD800',
   '\uDC00',
   '\u{E0041}',
+  // Default-ignorable letters and marks (variation selectors, Khmer inherent vowels, Mongolian selectors).
+  '\uFE0F',
+  '\uFE00',
+  '\u{E0100}',
+  '\u17B4',
+  '\u17B5',
+  '\u180B',
+  '\u115F',
+  '\uFFA0',
 );
 /** Any text, weighted towards the characters the rule is about. */
 const hostile = fc

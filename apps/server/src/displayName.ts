@@ -6,8 +6,10 @@
  * (Hangul fillers, combining grapheme joiner, Braille blank). Recommendation: Unicode TR 36 §3.4 and the
  * UTS 39 "Default_Ignorable" set this overlaps with.
  */
-// The combining grapheme joiner (U+034F) is a combining mark: an alternation, not a class member.
-const INVISIBLE = /[\p{Cc}\p{Cf}\p{Cs}\u115F\u1160\u2800\u3164\uFFA0]|\u034F/gu;
+// Default_Ignorable_Code_Point covers what renders as nothing although it is a letter or mark: variation
+// selectors (U+FE00–FE0F, U+E0100–E01EF), Khmer inherent vowels (U+17B4/5), Hangul fillers, the combining
+// grapheme joiner, Mongolian free variation selectors. The Braille blank (U+2800) is a symbol that looks empty.
+const INVISIBLE = /[\p{Cc}\p{Cf}\p{Cs}\p{Default_Ignorable_Code_Point}\u2800]/gu;
 /** Line breaks and tabs become spaces before invisible characters go, so "a\nb" stays two words. */
 const BREAKS = /[\t\n\v\f\r\u0085\u2028\u2029]/g;
 
