@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { realpath, stat } from 'node:fs/promises';
 import type { ServerResponse } from 'node:http';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -53,8 +53,24 @@ li{margin:.75rem 0}a{font-weight:600;margin-right:.5rem}span{color:#52606d}</sty
 }
 
 /**
+ * The file's stat when it is inside `root` once symbolic links are resolved, else null: a link in the
+ * build output must not serve what lies outside it.
+ */
+async function statInside(root: string, file: string) {
+  const [realRoot, realFile] = await Promise.all([realpath(root), realpath(file)]).catch(() => [null, null]);
+  if (!realRoot || !realFile || (realFile !== realRoot && !realFile.startsWith(realRoot + sep))) return null;
+  return stat(realFile).catch(() => null);
+}
+
+function notFound(res: ServerResponse): true {
+  res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('not found');
+  return true;
+}
+
+/**
  * Serves a built app's files for a GET/HEAD of `pathname` (still percent-encoded, as parsed from the
- * request target); unknown paths under the app fall back to its index.html. Returns false when the path is
+ * request target); unknown page paths under the app fall back to its index.html, while dotfiles, missing
+ * files with an extension and links leading outside the build answer 404. Returns false when the path is
  * not under an app, so the caller can answer 404. Throws BAD_REQUEST (answered 400 by the request
  * boundary) for malformed percent-encoding or a NUL byte, which no file name contains.
  */
@@ -76,10 +92,16 @@ export async function serveApp(appsDir: string, pathname: string, res: ServerRes
   if (file !== root && !file.startsWith(root + sep)) {
     throw new SwitchboardError(ErrorCode.BAD_REQUEST, 'malformed path: outside the app');
   }
-  let info = await stat(file).catch(() => null);
+  // Dotfiles (`.env`, `.git/...`) are never part of a build's output.
+  if (relative.split(sep).some((segment) => segment.startsWith('.') && segment !== '.')) {
+    return notFound(res);
+  }
+  let info = await statInside(root, file);
   if (!info?.isFile()) {
+    // A missing file with an extension (`/chat/app.js`) is a missing file; only page routes fall back.
+    if (extname(relative) !== '') return notFound(res);
     file = join(root, 'index.html');
-    info = await stat(file).catch(() => null);
+    info = await statInside(root, file);
   }
   if (!info?.isFile()) {
     res
