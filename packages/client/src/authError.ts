@@ -20,18 +20,26 @@ export function authErrorOfStatus(status: number | undefined): AuthError | undef
   return undefined;
 }
 
+/** What the auth check endpoint said: whether it answered at all, and the auth error its status stands for. */
+export interface AuthCheckAnswer {
+  /** False on a network failure or timeout: HTTP does not get through either (the server is down). */
+  reachable: boolean;
+  authError?: AuthError;
+}
+
 /**
  * Asks the auth check endpoint whether these credentials are accepted, since a browser only sees
  * "connection failed" when an upgrade is refused. Sends the token as a bearer header and cookies with the
- * request. Resolves with the auth error, or `undefined` when the answer does not say "refused" (including
- * network failures and timeouts: then the client keeps retrying).
+ * request. Never rejects: a network failure or timeout is `{ reachable: false }` (the client keeps
+ * retrying); any status is `reachable`, with `authError` for 401/403. An `auto` client also reads
+ * `reachable`: upgrades that fail while HTTP answers are blocked on the way (see `ClientOptions.transport`).
  */
 export async function checkAuth(request: {
   url: string;
   token: string | undefined;
   fetch: typeof globalThis.fetch;
   timeoutMs: number;
-}): Promise<AuthError | undefined> {
+}): Promise<AuthCheckAnswer> {
   const headers: Record<string, string> = {};
   if (request.token) headers.authorization = `Bearer ${request.token}`;
   try {
@@ -44,8 +52,9 @@ export async function checkAuth(request: {
     });
     // The body is not needed; release the connection.
     await response.body?.cancel().catch(() => {});
-    return authErrorOfStatus(response.status);
+    const authError = authErrorOfStatus(response.status);
+    return authError ? { reachable: true, authError } : { reachable: true };
   } catch {
-    return undefined;
+    return { reachable: false };
   }
 }

@@ -32,11 +32,11 @@ describe('connection state', () => {
     await client.close();
     await client.close();
     expect(states).toEqual([
-      { status: 'connecting', attempt: 0 },
-      { status: 'open', attempt: 0 },
-      { status: 'closed', attempt: 0 },
+      { status: 'connecting', transport: 'websocket', attempt: 0 },
+      { status: 'open', transport: 'websocket', attempt: 0 },
+      { status: 'closed', transport: 'websocket', attempt: 0 },
     ]);
-    expect(client.connection.getSnapshot()).toEqual({ status: 'closed', attempt: 0 });
+    expect(client.connection.getSnapshot()).toEqual({ status: 'closed', transport: 'websocket', attempt: 0 });
   });
 
   it('reports reconnecting with the close, the retry number and the next retry time, then open again', async () => {
@@ -49,11 +49,16 @@ describe('connection state', () => {
     await stateMatching(client, (s) => s.status === 'open' && states.length > 1, 'open again');
     const lastClose = { code: CloseCode.TRY_AGAIN_LATER, reason: 'slow consumer' };
     expect(statuses(states)).toEqual(['open', 'reconnecting', 'reconnecting', 'reconnecting', 'open']);
-    expect(states[1]).toEqual({ status: 'reconnecting', attempt: 1, lastClose });
-    expect(states[2]).toMatchObject({ status: 'reconnecting', attempt: 1, lastClose });
+    expect(states[1]).toEqual({ status: 'reconnecting', transport: 'websocket', attempt: 1, lastClose });
+    expect(states[2]).toMatchObject({
+      status: 'reconnecting',
+      transport: 'websocket',
+      attempt: 1,
+      lastClose,
+    });
     expect(states[2]!.nextRetryAt).toBeGreaterThan(Date.now() - 1000);
-    expect(states[3]).toEqual({ status: 'reconnecting', attempt: 1, lastClose });
-    expect(states[4]).toEqual({ status: 'open', attempt: 0, lastClose });
+    expect(states[3]).toEqual({ status: 'reconnecting', transport: 'websocket', attempt: 1, lastClose });
+    expect(states[4]).toEqual({ status: 'open', transport: 'websocket', attempt: 0, lastClose });
   });
 });
 
@@ -105,6 +110,7 @@ describe('credentials', () => {
     const reason = 'upgrade refused with HTTP 401: missing or invalid credentials';
     expect(closed).toEqual({
       status: 'closed',
+      transport: 'websocket',
       attempt: 0,
       authError: 'unauthorized',
       error: { code: 'UNAUTHORIZED', message: reason },
@@ -135,6 +141,7 @@ describe('credentials', () => {
       const closed = await stateMatching(client, (s) => s.status === 'closed', 'closed');
       expect(closed).toEqual({
         status: 'closed',
+        transport: 'websocket',
         attempt: 0,
         authError,
         error: { code: errorCode, message: `the server ended the connection: ${reason} (${code})` },
@@ -179,7 +186,12 @@ describe('auth check (browsers cannot read the HTTP status of a refused upgrade)
     const tokens = countingGetToken(() => 'not-a-valid-token');
     const client = connect({ url: demo.wsUrl, WebSocket: BrowserLikeWebSocket, getToken: tokens.getToken });
     const closed = await stateMatching(client, (s) => s.status === 'closed', 'closed');
-    expect(closed).toMatchObject({ status: 'closed', authError: 'unauthorized', attempt: 3 });
+    expect(closed).toMatchObject({
+      status: 'closed',
+      transport: 'websocket',
+      authError: 'unauthorized',
+      attempt: 3,
+    });
     // Three refused attempts, then the token for the fourth was checked instead of used.
     expect(tokens.calls).toBe(4);
   });

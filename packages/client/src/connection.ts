@@ -1,5 +1,12 @@
 import { ErrorCode, SwitchboardError, transformer } from '@switchboard/protocol';
-import { createWSClient, type TRPCLink, type TRPCWebSocketClient, wsLink } from '@trpc/client';
+import {
+  createWSClient,
+  type OperationLink,
+  type TRPCClientRuntime,
+  type TRPCLink,
+  type TRPCWebSocketClient,
+  wsLink,
+} from '@trpc/client';
 import type { AnyTRPCRouter } from '@trpc/server';
 import { observable } from '@trpc/server/observable';
 import { checkAuth } from './authError.ts';
@@ -12,8 +19,10 @@ import {
 } from './connectionState.ts';
 import { credentialQuery, withCredential } from './connectionTicket.ts';
 import { asTRPCClientError, isTransportFailure } from './errors.ts';
+import { type FollowingSubscription, followingSubscription } from './followingSubscription.ts';
+import { httpTransportLink } from './httpTransport.ts';
 import { instrumentWebSocket, reportsUpgradeStatus } from './instrumentWebSocket.ts';
-import { clientDefaults, type ResolvedClientOptions } from './options.ts';
+import { clientDefaults, type ResolvedClientOptions, type TransportKind } from './options.ts';
 import { closeRefusal, createRepeatedRefusals, describeUpgradeRefusal, upgradeRefusal } from './refusal.ts';
 import { createRetryTimer } from './retryTimer.ts';
 import type { TokenRefresh } from './tokenRefresh.ts';
@@ -36,7 +45,9 @@ export class ClientClosedError extends Error {
  *   failures), and the same refusal close twice in a row with nothing accepted in between;
  * - calls settle: once stopped, waiting and new calls reject with why; a call whose socket closed before
  *   its answer rejects with `CONNECTION_LOST` (tRPC reports it as an error without a code);
- * - the token refresh learns which token each open socket carries, and when that socket is gone.
+ * - the token refresh learns which token each open socket carries, and when that socket is gone;
+ * - which transport carries the operations: the WebSocket, or HTTP + Server-Sent Events when `auto` falls
+ *   back (see `ClientOptions.transport`); subscriptions move with it and resume (`followingSubscription`).
  */
 export interface Connection {
   /** Routes every tRPC operation to the current transport; stable across `reconnect()`. */
@@ -58,11 +69,18 @@ interface SocketAttempt {
   token: string | undefined;
   opened: boolean;
   refused: { status: number; detail: string | undefined } | undefined;
+  /** HTTP answered just before this attempt: if it fails at the network level, upgrades are blocked. */
+  httpAnswered: boolean;
 }
 
 interface Transport {
-  wsClient: TRPCWebSocketClient;
+  kind: TransportKind;
+  /** The WebSocket transport's tRPC client. */
+  wsClient?: TRPCWebSocketClient;
   link: TRPCLink<AnyTRPCRouter>;
+  /** `link` initialised with the client's runtime, once (`httpBatchLink` batches per initialisation). */
+  operationLink?: OperationLink<AnyTRPCRouter>;
+  close(): Promise<void>;
 }
 
 export function createConnection(options: ResolvedClientOptions, tokenRefresh?: TokenRefresh): Connection {
@@ -77,6 +95,16 @@ export function createConnection(options: ResolvedClientOptions, tokenRefresh?: 
   /** Why the client stopped on its own; undefined after `close()` and while running. */
   let failure: ConnectionFailure | undefined;
   let failuresBeforeOpen = 0;
+  /** Attempts in a row that closed before open without an HTTP status (`auto` falls back after some). */
+  let networkFailuresBeforeOpen = 0;
+  /** Whether the auth check answered before the socket `url()` is about to hand to tRPC. */
+  let httpAnsweredForNextSocket = false;
+  const subscriptions = new Set<FollowingSubscription>();
+  let runtime: TRPCClientRuntime | undefined;
+  /** `auto` on HTTP: when to try the WebSocket again. */
+  const websocketRetry = createBackoff({ ...options.websocketRetry, stableAfterMs: 0 });
+  let websocketRetryTimer: ReturnType<typeof setTimeout> | undefined;
+  let websocketProbe: { close(): void } | undefined;
   /** The socket of the current attempt; events of any other socket are stale. */
   let current: SocketAttempt | undefined;
   /** The token `url()` handed to tRPC for the socket it is about to create. */
@@ -86,12 +114,20 @@ export function createConnection(options: ResolvedClientOptions, tokenRefresh?: 
     options.WebSocket,
     {
       created(socket) {
-        current = { socket, token: tokenOfNextSocket, opened: false, refused: undefined };
+        current = {
+          socket,
+          token: tokenOfNextSocket,
+          opened: false,
+          refused: undefined,
+          httpAnswered: httpAnsweredForNextSocket,
+        };
+        httpAnsweredForNextSocket = false;
       },
       opened(socket) {
         if (current?.socket !== socket) return;
         current.opened = true;
         failuresBeforeOpen = 0;
+        networkFailuresBeforeOpen = 0;
         backoff.opened(Date.now());
         store.dispatch({ type: 'open' });
         tokenRefresh?.socketOpened(current.token);
@@ -110,7 +146,14 @@ export function createConnection(options: ResolvedClientOptions, tokenRefresh?: 
     forgetSocket();
     backoff.closed(Date.now());
     if (!attempt.opened) failuresBeforeOpen++;
+    if (!attempt.opened && !attempt.refused) networkFailuresBeforeOpen++;
+    if (attempt.refused) networkFailuresBeforeOpen = 0;
     if (stopped) return;
+    // HTTP answered a moment ago and the upgrade still failed on the way: something between drops
+    // WebSockets. (Before the check, a server that was down and is back would look the same.)
+    if (!attempt.opened && !attempt.refused && attempt.httpAnswered && fallbackAllowed()) {
+      return switchTransport('http');
+    }
     if (attempt.refused) {
       const { status, detail } = attempt.refused;
       const close = { code, reason: describeUpgradeRefusal(status, detail) };
@@ -141,10 +184,99 @@ export function createConnection(options: ResolvedClientOptions, tokenRefresh?: 
     );
   }
 
-  function createTransport(): Transport {
+  function fallbackAllowed(): boolean {
+    return options.transport === 'auto' && transport.kind === 'websocket';
+  }
+
+  /** `auto` on the WebSocket: enough attempts failed on the way to ask whether HTTP gets through. */
+  function fallbackDue(): boolean {
+    return fallbackAllowed() && networkFailuresBeforeOpen >= options.fallbackAfterFailures;
+  }
+
+  /** The auth check's answer; without an endpoint to ask, HTTP is taken to answer (and nothing refused). */
+  async function askAuthCheck(token: string | undefined) {
+    if (options.authCheckUrl === false || !options.fetch) return { reachable: true };
+    return checkAuth({
+      url: options.authCheckUrl,
+      token,
+      fetch: options.fetch,
+      timeoutMs: options.authCheckTimeoutMs,
+    });
+  }
+
+  /** Stops with the auth check's refusal. */
+  function stopRefusedByAuthCheck(authError: 'unauthorized' | 'forbidden') {
+    const code = authError === 'forbidden' ? ErrorCode.FORBIDDEN : ErrorCode.UNAUTHORIZED;
+    stop({ code, message: `the server refuses these credentials (${authError}, said the auth check)` });
+  }
+
+  /** A URL with fresh credentials: a single-use ticket for the token `getToken()` returns now. */
+  async function urlWithCredential(baseUrl: string, token: string | undefined): Promise<string> {
+    const credential = await credentialQuery({
+      token,
+      ticketUrl: options.ticketUrl,
+      fetch: options.fetch,
+      timeoutMs: options.authCheckTimeoutMs,
+    });
+    return withCredential(baseUrl, credential);
+  }
+
+  function createTransport(kind: TransportKind): Transport {
+    return kind === 'http' ? createHttpTransport() : createWebSocketTransport();
+  }
+
+  function createHttpTransport(): Transport {
+    let self: Transport | undefined;
+    const isCurrent = () => !stopped && transport === self;
+    self = {
+      kind: 'http',
+      link: httpTransportLink({
+        httpUrl: options.httpUrl,
+        EventSource: options.EventSource!,
+        fetch: options.fetch,
+        getToken: options.getToken,
+        sse: {
+          backoff: options.backoff,
+          async urlFor(url) {
+            if (!isCurrent()) throw new ClientClosedError('the Switchboard client is closed');
+            const token = (await options.getToken?.()) ?? undefined;
+            return urlWithCredential(url, token);
+          },
+          opened() {
+            if (isCurrent()) store.dispatch({ type: 'open' });
+          },
+          async failed({ refused, status }) {
+            if (!isCurrent()) return 'stop';
+            if (refused) {
+              // Node reads the status; a browser asks the auth check, as after failed upgrades.
+              const refusal = status ? upgradeRefusal(status, undefined) : undefined;
+              if (refusal) {
+                stop(refusal, { code: 1006, reason: describeUpgradeRefusal(status!, undefined) });
+                return 'stop';
+              }
+              if (!status) {
+                const answer = await askAuthCheck((await options.getToken?.()) ?? undefined);
+                if (answer.authError) stopRefusedByAuthCheck(answer.authError);
+                if (!isCurrent()) return 'stop';
+              }
+            }
+            store.dispatch({ type: 'closed' });
+            return 'retry';
+          },
+        },
+      }),
+      async close() {
+        // The streams end with their subscriptions (see `stop` and `switchTransport`).
+      },
+    };
+    return self;
+  }
+
+  function createWebSocketTransport(): Transport {
     let attempted = false;
     let wsClient: TRPCWebSocketClient | undefined;
-    const isCurrent = () => !stopped && (wsClient === undefined || transport?.wsClient === wsClient);
+    let self: Transport | undefined;
+    const isCurrent = () => !stopped && (self === undefined || transport === self);
 
     /** Called by tRPC before every connection attempt. */
     async function url(): Promise<string> {
@@ -172,27 +304,18 @@ export function createConnection(options: ResolvedClientOptions, tokenRefresh?: 
         store.dispatch({ type: 'closed' });
         throw cause;
       }
-      if (authCheckDue()) {
-        const authError = await checkAuth({
-          url: options.authCheckUrl as string,
-          token,
-          fetch: options.fetch!,
-          timeoutMs: options.authCheckTimeoutMs,
-        });
-        if (authError) {
-          const code = authError === 'forbidden' ? ErrorCode.FORBIDDEN : ErrorCode.UNAUTHORIZED;
-          stop({ code, message: `the server refuses these credentials (${authError}, said the auth check)` });
-        }
+      let httpAnswered = false;
+      const fallback = fallbackDue();
+      if (authCheckDue() || fallback) {
+        const answer = await askAuthCheck(token);
+        if (answer.authError) stopRefusedByAuthCheck(answer.authError);
+        httpAnswered = fallback && answer.reachable;
       }
-      const credential = await credentialQuery({
-        token,
-        ticketUrl: options.ticketUrl,
-        fetch: options.fetch,
-        timeoutMs: options.authCheckTimeoutMs,
-      });
+      const socketUrl = await urlWithCredential(options.url, token);
       if (!isCurrent()) throw new ClientClosedError('the Switchboard client is closed');
       tokenOfNextSocket = token;
-      return withCredential(options.url, credential);
+      httpAnsweredForNextSocket = httpAnswered;
+      return socketUrl;
     }
 
     wsClient = createWSClient({
@@ -202,7 +325,76 @@ export function createConnection(options: ResolvedClientOptions, tokenRefresh?: 
       retryDelayMs: () => 0,
       keepAlive: options.keepAlive,
     });
-    return { wsClient, link: wsLink({ client: wsClient, transformer }) };
+    const client = wsClient;
+    self = {
+      kind: 'websocket',
+      wsClient,
+      link: wsLink({ client: wsClient, transformer }),
+      close: () => client.close(),
+    };
+    return self;
+  }
+
+  /** The current transport's operation link, initialised once per transport. */
+  function currentOperationLink(): OperationLink<AnyTRPCRouter> {
+    transport.operationLink ??= transport.link(runtime!);
+    return transport.operationLink;
+  }
+
+  /**
+   * Moves the client to `kind`: subscriptions leave the old transport and resume on the new one from
+   * their last event; calls in flight finish where they are.
+   */
+  function switchTransport(kind: TransportKind) {
+    if (stopped || transport.kind === kind) return;
+    const previous = transport;
+    // The old socket's late events are stale from here on.
+    forgetSocket();
+    failuresBeforeOpen = 0;
+    networkFailuresBeforeOpen = 0;
+    transport = createTransport(kind);
+    store.dispatch({ type: 'transport', transport: kind });
+    // HTTP answered just now; the WebSocket reports `open` itself.
+    if (kind === 'http') store.dispatch({ type: 'open' });
+    for (const subscription of [...subscriptions]) subscription.move();
+    void previous.close();
+    if (kind === 'http') scheduleWebSocketRetry();
+    else {
+      clearTimeout(websocketRetryTimer);
+      websocketRetry.reset();
+    }
+  }
+
+  /** `auto` on HTTP: after a delay, open a WebSocket; if it opens, move back to it. */
+  function scheduleWebSocketRetry() {
+    clearTimeout(websocketRetryTimer);
+    websocketRetryTimer = setTimeout(() => void tryWebSocket(), websocketRetry.next());
+  }
+
+  async function tryWebSocket() {
+    if (stopped || transport.kind !== 'http') return;
+    let socket: WebSocket;
+    try {
+      const token = (await options.getToken?.()) ?? undefined;
+      const probeUrl = await urlWithCredential(options.url, token);
+      if (stopped || transport.kind !== 'http') return;
+      socket = new (options.WebSocket as unknown as typeof WebSocket)(probeUrl);
+    } catch {
+      return scheduleWebSocketRetry();
+    }
+    websocketProbe = socket;
+    let opened = false;
+    socket.addEventListener('open', () => {
+      opened = true;
+      // The probe only proves the way is clear; tRPC's client opens its own socket.
+      socket.close(1000, 'probe');
+      if (websocketProbe === socket) switchTransport('websocket');
+    });
+    socket.addEventListener('error', () => {});
+    socket.addEventListener('close', () => {
+      if (websocketProbe === socket) websocketProbe = undefined;
+      if (!opened && !stopped && transport.kind === 'http') scheduleWebSocketRetry();
+    });
   }
 
   function onOnline() {
@@ -217,6 +409,9 @@ export function createConnection(options: ResolvedClientOptions, tokenRefresh?: 
     stopped = true;
     failure = why;
     retryTimer.cancel();
+    clearTimeout(websocketRetryTimer);
+    websocketProbe?.close();
+    websocketProbe = undefined;
     tokenRefresh?.socketClosed();
     options.onlineEvents?.removeEventListener('online', onOnline);
     store.dispatch({ type: 'stop', error: why, close });
@@ -226,7 +421,9 @@ export function createConnection(options: ResolvedClientOptions, tokenRefresh?: 
       const error = stoppedError()!;
       for (const call of [...pendingCalls]) call.fail(error);
     }
-    void transport.wsClient.close();
+    // As tRPC's WebSocket client does when it closes, on either transport.
+    for (const subscription of [...subscriptions]) subscription.end();
+    void transport.close();
   }
 
   function stoppedError(): SwitchboardError | undefined {
@@ -239,32 +436,36 @@ export function createConnection(options: ResolvedClientOptions, tokenRefresh?: 
    * Sends an operation through the current transport, and keeps what the connection must know: that the
    * server accepted something (a refusal count starts over), and which calls wait for an answer.
    */
-  const link: TRPCLink<AnyTRPCRouter> = (runtime) => (operation) =>
-    observable((observer) => {
-      const closedError = stoppedError();
-      if (closedError) {
-        observer.error(asTRPCClientError(closedError));
-        return () => {};
-      }
-      const isCall = operation.op.type !== 'subscription';
-      const call = {
-        // The teardown below drops the call from tRPC's queue (see `callTimeoutLink`).
-        fail: (error: SwitchboardError) => observer.error(asTRPCClientError(error)),
-      };
-      if (isCall) pendingCalls.add(call);
-      const subscription = transport
-        .link(runtime)(operation)
-        .subscribe({
-          next(envelope) {
+  const link: TRPCLink<AnyTRPCRouter> = (clientRuntime) => {
+    runtime = clientRuntime;
+    return (operation) =>
+      observable((observer) => {
+        const closedError = stoppedError();
+        if (closedError) {
+          observer.error(asTRPCClientError(closedError));
+          return () => {};
+        }
+        const isCall = operation.op.type !== 'subscription';
+        const call = {
+          // The teardown below drops the call from tRPC's queue (see `callTimeoutLink`).
+          fail: (error: SwitchboardError) => observer.error(asTRPCClientError(error)),
+        };
+        if (isCall) pendingCalls.add(call);
+        // Over HTTP, calls are what says whether the transport gets through.
+        const overHttp = transport.kind === 'http' ? transport : undefined;
+        const handlers = {
+          next(envelope: Parameters<typeof observer.next>[0]) {
             const { result } = envelope;
             if (isCall || result.type === 'started' || result.type === 'data' || result.type === undefined)
               refusals.accepted();
+            if (isCall && overHttp === transport) store.dispatch({ type: 'open' });
             observer.next(envelope);
           },
-          error(error) {
+          error(error: Parameters<typeof observer.error>[0]) {
             pendingCalls.delete(call);
             // The server's answers pass as they are; only failures on the way get a reason.
             if (!isTransportFailure(error)) return observer.error(error);
+            if (overHttp === transport && !stopped) store.dispatch({ type: 'closed' });
             const lost = new SwitchboardError(
               ErrorCode.CONNECTION_LOST,
               // tRPC's message says nothing here ("Unknown error", "WebSocket closed").
@@ -277,15 +478,20 @@ export function createConnection(options: ResolvedClientOptions, tokenRefresh?: 
             pendingCalls.delete(call);
             observer.complete();
           },
-        });
-      return () => {
-        pendingCalls.delete(call);
-        subscription.unsubscribe();
-      };
-    });
+        };
+        const subscription = isCall
+          ? currentOperationLink()(operation).subscribe(handlers)
+          : followingSubscription(operation, currentOperationLink, handlers, subscriptions);
+        return () => {
+          pendingCalls.delete(call);
+          subscription.unsubscribe();
+        };
+      });
+  };
 
   options.onlineEvents?.addEventListener('online', onOnline);
-  let transport: Transport = createTransport();
+  let transport: Transport = createTransport(options.transport === 'http' ? 'http' : 'websocket');
+  store.dispatch({ type: 'transport', transport: transport.kind });
 
   return {
     link,
@@ -303,17 +509,20 @@ export function createConnection(options: ResolvedClientOptions, tokenRefresh?: 
       stopped = false;
       failure = undefined;
       failuresBeforeOpen = 0;
+      networkFailuresBeforeOpen = 0;
       refusals.reset();
       current = undefined;
       backoff.reset();
+      websocketRetry.reset();
       store.dispatch({ type: 'restart' });
       options.onlineEvents?.addEventListener('online', onOnline);
-      transport = createTransport();
+      transport = createTransport(options.transport === 'http' ? 'http' : 'websocket');
+      store.dispatch({ type: 'transport', transport: transport.kind });
       for (const listener of [...restartListeners]) listener();
     },
     async close() {
       stop();
-      await transport.wsClient.close();
+      await transport.close();
     },
   };
 }

@@ -22,8 +22,8 @@ const dropped = { code: 1006, reason: '' };
 describe('transition', () => {
   it('connects: idle → connecting → open', () => {
     expect(run([{ type: 'attempt' }, { type: 'open' }])).toEqual([
-      { status: 'connecting', attempt: 0 },
-      { status: 'open', attempt: 0 },
+      { status: 'connecting', transport: 'websocket', attempt: 0 },
+      { status: 'open', transport: 'websocket', attempt: 0 },
     ]);
   });
 
@@ -37,16 +37,16 @@ describe('transition', () => {
         { type: 'closed', close: dropped },
       ]),
     ).toEqual([
-      { status: 'connecting', attempt: 0 },
-      { status: 'connecting', attempt: 1, lastClose: dropped },
-      { status: 'connecting', attempt: 1, lastClose: dropped, nextRetryAt: 1000 },
-      { status: 'connecting', attempt: 1, lastClose: dropped },
-      { status: 'connecting', attempt: 2, lastClose: dropped },
+      { status: 'connecting', transport: 'websocket', attempt: 0 },
+      { status: 'connecting', transport: 'websocket', attempt: 1, lastClose: dropped },
+      { status: 'connecting', transport: 'websocket', attempt: 1, lastClose: dropped, nextRetryAt: 1000 },
+      { status: 'connecting', transport: 'websocket', attempt: 1, lastClose: dropped },
+      { status: 'connecting', transport: 'websocket', attempt: 2, lastClose: dropped },
     ]);
   });
 
   it('reconnects after losing an open connection: reconnecting from retry 1, open again resets', () => {
-    const open: ConnectionState = { status: 'open', attempt: 0 };
+    const open: ConnectionState = { status: 'open', transport: 'websocket', attempt: 0 };
     const goingAway = { code: 1001, reason: 'server shutting down' };
     expect(
       run(
@@ -62,19 +62,25 @@ describe('transition', () => {
         open,
       ),
     ).toEqual([
-      { status: 'reconnecting', attempt: 1, lastClose: goingAway },
-      { status: 'reconnecting', attempt: 1, lastClose: goingAway, nextRetryAt: 50 },
-      { status: 'reconnecting', attempt: 1, lastClose: goingAway },
-      { status: 'reconnecting', attempt: 2, lastClose: dropped },
-      { status: 'reconnecting', attempt: 2, lastClose: dropped, nextRetryAt: 400 },
-      { status: 'reconnecting', attempt: 2, lastClose: dropped },
-      { status: 'open', attempt: 0, lastClose: dropped },
+      { status: 'reconnecting', transport: 'websocket', attempt: 1, lastClose: goingAway },
+      { status: 'reconnecting', transport: 'websocket', attempt: 1, lastClose: goingAway, nextRetryAt: 50 },
+      { status: 'reconnecting', transport: 'websocket', attempt: 1, lastClose: goingAway },
+      { status: 'reconnecting', transport: 'websocket', attempt: 2, lastClose: dropped },
+      { status: 'reconnecting', transport: 'websocket', attempt: 2, lastClose: dropped, nextRetryAt: 400 },
+      { status: 'reconnecting', transport: 'websocket', attempt: 2, lastClose: dropped },
+      { status: 'open', transport: 'websocket', attempt: 0, lastClose: dropped },
     ]);
   });
 
   it('treats a retry scheduled while open (the server asked to reconnect) as reconnecting', () => {
-    expect(transition({ status: 'open', attempt: 0 }, { type: 'retry-scheduled', nextRetryAt: 9 })).toEqual({
+    expect(
+      transition(
+        { status: 'open', transport: 'websocket', attempt: 0 },
+        { type: 'retry-scheduled', nextRetryAt: 9 },
+      ),
+    ).toEqual({
       status: 'reconnecting',
+      transport: 'websocket',
       attempt: 1,
       nextRetryAt: 9,
     });
@@ -84,12 +90,13 @@ describe('transition', () => {
     const refused = { code: 4500, reason: 'unauthorized' };
     const error = { code: 'UNAUTHORIZED', message: 'token revoked' } as const;
     const closed = transition(
-      { status: 'reconnecting', attempt: 3 },
+      { status: 'reconnecting', attempt: 3, transport: 'http' },
       { type: 'stop', error, close: refused },
     );
     expect(closed).toEqual({
       status: 'closed',
       attempt: 3,
+      transport: 'http',
       authError: 'unauthorized',
       error,
       lastClose: refused,
@@ -105,12 +112,13 @@ describe('transition', () => {
     expect(transition(closed, { type: 'restart' })).toEqual({
       status: 'idle',
       attempt: 0,
+      transport: 'http',
       lastClose: refused,
     });
   });
 
   it('returns the same object when nothing changes, and ignores restart unless closed', () => {
-    const open: ConnectionState = { status: 'open', attempt: 0 };
+    const open: ConnectionState = { status: 'open', transport: 'websocket', attempt: 0 };
     expect(transition(open, { type: 'open' })).toBe(open);
     expect(transition(open, { type: 'restart' })).toBe(open);
   });
@@ -130,6 +138,6 @@ describe('createConnectionStore', () => {
       ['idle', 'connecting'],
       ['connecting', 'open'],
     ]);
-    expect(store.getSnapshot()).toEqual({ status: 'closed', attempt: 0 });
+    expect(store.getSnapshot()).toEqual({ status: 'closed', transport: 'websocket', attempt: 0 });
   });
 });

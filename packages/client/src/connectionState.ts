@@ -1,5 +1,6 @@
 import type { ErrorCode } from '@switchboard/protocol';
 import { type AuthError, authErrorOfCode } from './authError.ts';
+import type { TransportKind } from './options.ts';
 
 /** How a socket closed: the close frame's code and reason (1006 and '' when there was no close frame). */
 export interface CloseInfo {
@@ -30,10 +31,13 @@ export interface ConnectionFailure {
  * - `closed`: stopped for good: `close()` was called, or the server refused for a reason retrying cannot fix
  *   (`error`, and `authError` when it is about credentials); `reconnect()` starts over.
  * Every variant has the same fields, so `state.authError` and `state.error` read without narrowing.
+ * `transport` says which transport the client is on (or trying): `websocket`, or `http` (HTTP calls and
+ * Server-Sent Events) after an `auto` client fell back, or with `transport: 'http'`.
  */
 export type ConnectionState =
   | {
       status: 'idle';
+      transport: TransportKind;
       attempt: 0;
       lastClose?: CloseInfo;
       nextRetryAt?: undefined;
@@ -42,6 +46,7 @@ export type ConnectionState =
     }
   | {
       status: 'connecting';
+      transport: TransportKind;
       attempt: number;
       lastClose?: CloseInfo;
       nextRetryAt?: number;
@@ -50,6 +55,7 @@ export type ConnectionState =
     }
   | {
       status: 'open';
+      transport: TransportKind;
       attempt: 0;
       lastClose?: CloseInfo;
       nextRetryAt?: undefined;
@@ -58,6 +64,7 @@ export type ConnectionState =
     }
   | {
       status: 'reconnecting';
+      transport: TransportKind;
       attempt: number;
       lastClose?: CloseInfo;
       nextRetryAt?: number;
@@ -66,6 +73,7 @@ export type ConnectionState =
     }
   | {
       status: 'closed';
+      transport: TransportKind;
       attempt: number;
       lastClose?: CloseInfo;
       nextRetryAt?: undefined;
@@ -89,50 +97,69 @@ export type ConnectionEvent =
   /** Stop for good: `close()` (no `error`), or a refusal retrying cannot fix. */
   | { type: 'stop'; error?: ConnectionFailure; close?: CloseInfo }
   /** After `closed`: start over (`client.reconnect()`). */
-  | { type: 'restart' };
+  | { type: 'restart' }
+  /** The client moved to another transport; the status is unchanged until that one opens or fails. */
+  | { type: 'transport'; transport: TransportKind };
 
-export const initialConnectionState: ConnectionState = { status: 'idle', attempt: 0 };
+export const initialConnectionState: ConnectionState = { status: 'idle', attempt: 0, transport: 'websocket' };
 
 /**
  * The one transition function of the connection state machine. Returns `state` itself when the event
  * changes nothing, so callers can tell a change by identity.
  */
 export function transition(state: ConnectionState, event: ConnectionEvent): ConnectionState {
+  const { transport } = state;
   if (state.status === 'closed') {
-    return event.type === 'restart' ? withLastClose({ status: 'idle', attempt: 0 }, state.lastClose) : state;
+    if (event.type === 'transport')
+      return state.transport === event.transport ? state : { ...state, transport: event.transport };
+    return event.type === 'restart'
+      ? withLastClose({ status: 'idle', attempt: 0, transport }, state.lastClose)
+      : state;
   }
   const wasOpen = state.status === 'open' || state.status === 'reconnecting';
   let next: ConnectionState;
   switch (event.type) {
+    case 'transport':
+      return state.transport === event.transport ? state : { ...state, transport: event.transport };
     case 'attempt':
       next =
         state.status === 'idle'
-          ? { status: 'connecting', attempt: 0 }
+          ? { status: 'connecting', attempt: 0, transport }
           : state.status === 'open'
-            ? { status: 'reconnecting', attempt: 1 }
-            : { status: state.status, attempt: state.attempt };
+            ? { status: 'reconnecting', attempt: 1, transport }
+            : { status: state.status, attempt: state.attempt, transport };
       next = withLastClose(next, state.lastClose);
       break;
     case 'retry-scheduled':
       next = wasOpen
-        ? { status: 'reconnecting', attempt: Math.max(1, state.attempt), nextRetryAt: event.nextRetryAt }
-        : { status: 'connecting', attempt: state.attempt, nextRetryAt: event.nextRetryAt };
+        ? {
+            status: 'reconnecting',
+            attempt: Math.max(1, state.attempt),
+            nextRetryAt: event.nextRetryAt,
+            transport,
+          }
+        : { status: 'connecting', attempt: state.attempt, nextRetryAt: event.nextRetryAt, transport };
       next = withLastClose(next, state.lastClose);
       break;
     case 'open':
-      next = withLastClose({ status: 'open', attempt: 0 }, state.lastClose);
+      next = withLastClose({ status: 'open', attempt: 0, transport }, state.lastClose);
       break;
     case 'closed': {
       const attempt = state.status === 'open' ? 1 : state.attempt + 1;
       next = withLastClose(
-        wasOpen ? { status: 'reconnecting', attempt } : { status: 'connecting', attempt },
+        wasOpen
+          ? { status: 'reconnecting', attempt, transport }
+          : { status: 'connecting', attempt, transport },
         event.close ?? state.lastClose,
       );
       break;
     }
     case 'stop': {
       const authError = event.error && authErrorOfCode(event.error.code);
-      next = withLastClose({ status: 'closed', attempt: state.attempt }, event.close ?? state.lastClose);
+      next = withLastClose(
+        { status: 'closed', attempt: state.attempt, transport },
+        event.close ?? state.lastClose,
+      );
       if (authError) next.authError = authError;
       if (event.error) next.error = event.error;
       break;
@@ -150,6 +177,7 @@ function withLastClose<T extends ConnectionState>(state: T, lastClose: CloseInfo
 function sameState(a: ConnectionState, b: ConnectionState): boolean {
   return (
     a.status === b.status &&
+    a.transport === b.transport &&
     a.attempt === b.attempt &&
     a.nextRetryAt === b.nextRetryAt &&
     a.authError === b.authError &&
@@ -163,7 +191,8 @@ function sameState(a: ConnectionState, b: ConnectionState): boolean {
  * "connecting, 3 failed attempts, last close 1006", "open", "closed: upgrade refused with HTTP 404".
  */
 export function describeConnectionState(state: ConnectionState): string {
-  if (state.status === 'open') return 'open';
+  const over = state.transport === 'http' ? ' over http' : '';
+  if (state.status === 'open') return `open${over}`;
   if (state.status === 'closed') return state.error ? `closed: ${state.error.message}` : 'closed';
   const parts: string[] = [state.status];
   if (state.attempt > 0)
@@ -176,7 +205,7 @@ export function describeConnectionState(state: ConnectionState): string {
     parts.push(
       `last close ${state.lastClose.code}${state.lastClose.reason ? ` "${state.lastClose.reason}"` : ''}`,
     );
-  return parts.join(', ');
+  return parts.join(', ') + over;
 }
 
 /** Called with the new and the previous state after every change. */

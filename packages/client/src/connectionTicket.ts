@@ -8,8 +8,9 @@
  * `?token=`, so the token goes there as before; `ticketUrl: false` asks for that explicitly. A refusal (401,
  * 403...) connects with a ticket that cannot be redeemed: the upgrade is then refused, and the connection's
  * refusal and auth-check rules report it, instead of a second path that would. A network failure or timeout
- * rejects: the attempt fails as the upgrade would have, and is retried with backoff (tRPC's client calls the
- * URL function again), rather than connecting without the credentials the user does have.
+ * rejects, and so does a 5xx, 408 or 429: the attempt fails as the upgrade would have, and is retried with
+ * backoff (tRPC's client calls the URL function again), rather than connecting without the credentials the
+ * user does have.
  */
 export async function credentialQuery(options: {
   token: string | undefined;

@@ -6,6 +6,35 @@ import { ProtocolLimits } from '@switchboard/protocol';
 /** A WebSocket constructor: the global one in browsers, `WebSocket` from the `ws` package in Node. */
 export type WebSocketConstructor = new (url: string, protocols?: string | string[]) => unknown;
 
+/**
+ * An EventSource constructor: the global one in browsers, `EventSource` from the `eventsource` package (v4)
+ * in Node. Used by the HTTP transport for subscriptions (Server-Sent Events).
+ */
+export type EventSourceConstructor = new (
+  url: string,
+  init?: { withCredentials?: boolean },
+) => EventSourceLike;
+
+/** The part of an EventSource the client uses (browsers' and the `eventsource` package's both fit). */
+export interface EventSourceLike {
+  readonly readyState: number;
+  readonly CLOSED: number;
+  addEventListener(type: string, listener: (event: never) => void): void;
+  close(): void;
+}
+
+/**
+ * Which transport the client uses:
+ * - `websocket`: one WebSocket only;
+ * - `http`: the same router over HTTP (`httpBatchLink` for calls, Server-Sent Events for subscriptions);
+ * - `auto`: WebSocket first; HTTP when upgrades keep failing at the network level while HTTP answers (a
+ *   proxy that drops them), and WebSocket again once an upgrade gets through.
+ */
+export type TransportMode = 'auto' | 'websocket' | 'http';
+
+/** Which transport a client is on now (`ConnectionState.transport`). */
+export type TransportKind = 'websocket' | 'http';
+
 /** Where `online` events come from (browsers: `window`). */
 export interface OnlineEventSource {
   addEventListener(type: 'online', listener: () => void): void;
@@ -33,9 +62,37 @@ export interface KeepAliveOptions {
   pongTimeoutMs?: number;
 }
 
+/** When an `auto` client on HTTP tries the WebSocket again. */
+export interface WebSocketRetryOptions {
+  /** Ceiling of the first delay after falling back, in ms (full jitter). @default 5000 */
+  initialDelayMs?: number;
+  /** Largest ceiling of a delay, in ms; the ceiling doubles after every upgrade that fails. @default 120000 */
+  maxDelayMs?: number;
+}
+
 export interface ClientOptions {
   /** WebSocket endpoint, e.g. `wss://example.com/ws`. In browsers a path (`/ws`) is resolved against the page. */
   url: string;
+  /**
+   * `auto` starts on the WebSocket and falls back to HTTP + Server-Sent Events when upgrades fail at the
+   * network level (`fallbackAfterFailures` in a row, closed before open without an HTTP status) while
+   * `authCheckUrl` answers; never on a refusal (401, 403, 404: those stop the client). On HTTP it tries the
+   * WebSocket again after `websocketRetry` delays and moves back once one opens. Subscriptions follow every
+   * move and resume after their last event. `auto` without an EventSource (Node without `EventSource`)
+   * stays on the WebSocket. @default 'auto'
+   */
+  transport?: TransportMode;
+  /**
+   * The HTTP transport's endpoint (Switchboard's `httpPath`).
+   * @default the WebSocket URL's origin (http/https) + `/trpc`
+   */
+  httpUrl?: string;
+  /** EventSource implementation for the HTTP transport; in Node `import { EventSource } from 'eventsource'`. @default globalThis.EventSource */
+  EventSource?: EventSourceConstructor;
+  /** `auto`: fall back after this many WebSocket attempts in a row failed at the network level. @default 2 */
+  fallbackAfterFailures?: number;
+  /** `auto`: delays before trying the WebSocket again while on HTTP. */
+  websocketRetry?: WebSocketRetryOptions;
   /**
    * Called before every connection attempt, so an expired token is replaced on reconnect. The token is
    * exchanged at `ticketUrl` for a single-use ticket, which goes into the URL's `ticket` query parameter
@@ -72,7 +129,7 @@ export interface ClientOptions {
    * @default the WebSocket URL's origin (http/https) + `/auth/ticket`
    */
   ticketUrl?: string | false;
-  /** `fetch` used for `authCheckUrl` and `ticketUrl`. @default globalThis.fetch */
+  /** `fetch` used for `authCheckUrl`, `ticketUrl` and the HTTP transport. @default globalThis.fetch */
   fetch?: typeof globalThis.fetch;
   /** WebSocket implementation; required in Node (`import WebSocket from 'ws'`). @default globalThis.WebSocket */
   WebSocket?: WebSocketConstructor;
@@ -107,6 +164,10 @@ export interface ChannelViewOptions {
 export const MAX_REPLAY = ProtocolLimits.maxReplay;
 
 export const clientDefaults = {
+  transport: 'auto',
+  httpPath: '/trpc',
+  fallbackAfterFailures: 2,
+  websocketRetry: { initialDelayMs: 5_000, maxDelayMs: 120_000 },
   authCheckPath: '/auth/check',
   ticketPath: '/auth/ticket',
   authCheckAfterFailures: 3,
@@ -125,6 +186,10 @@ export const clientDefaults = {
   keepAlive: { enabled: true, intervalMs: 20_000, pongTimeoutMs: 5_000 },
   channelView: { replay: 0, maxEvents: 100 },
 } as const satisfies {
+  transport: TransportMode;
+  httpPath: string;
+  fallbackAfterFailures: number;
+  websocketRetry: Required<WebSocketRetryOptions>;
   authCheckPath: string;
   ticketPath: string;
   authCheckAfterFailures: number;
@@ -143,6 +208,12 @@ export type ResolvedBackoffOptions = Required<BackoffOptions>;
 
 export interface ResolvedClientOptions {
   url: string;
+  /** `auto` without an EventSource resolves to `websocket`. */
+  transport: TransportMode;
+  httpUrl: string;
+  EventSource: EventSourceConstructor | undefined;
+  fallbackAfterFailures: number;
+  websocketRetry: Required<WebSocketRetryOptions>;
   getToken: ClientOptions['getToken'];
   ticketUrl: string | false;
   refreshBeforeExpiryMs: number | false;
@@ -151,6 +222,7 @@ export interface ResolvedClientOptions {
   authCheckAfterFailures: number;
   authCheckTimeoutMs: number;
   fetch: typeof globalThis.fetch | undefined;
+  /** Unused (and possibly missing) with `transport: 'http'`. */
   WebSocket: WebSocketConstructor;
   onlineEvents: OnlineEventSource | null;
   keepAlive: Required<KeepAliveOptions>;
@@ -163,15 +235,33 @@ const PREFIX = 'createSwitchboardClient';
 /** Merges the defaults and rejects bad values with a message that names the fix. */
 export function resolveClientOptions(options: ClientOptions): ResolvedClientOptions {
   const url = resolveWebSocketUrl(options.url);
+  const requested = options.transport ?? clientDefaults.transport;
+  if (!['auto', 'websocket', 'http'].includes(requested)) {
+    throw new TypeError(`${PREFIX}: transport must be 'auto', 'websocket' or 'http', got "${requested}"`);
+  }
+  const EventSourceImpl =
+    options.EventSource ?? (globalThis as { EventSource?: EventSourceConstructor }).EventSource;
+  if (requested === 'http' && typeof EventSourceImpl !== 'function') {
+    throw new TypeError(
+      `${PREFIX}: transport 'http' needs an EventSource. In Node, pass { EventSource } from the 'eventsource' package.`,
+    );
+  }
+  const transport = requested === 'auto' && typeof EventSourceImpl !== 'function' ? 'websocket' : requested;
   const WebSocketImpl = options.WebSocket ?? (globalThis.WebSocket as WebSocketConstructor | undefined);
-  if (typeof WebSocketImpl !== 'function') {
+  if (transport !== 'http' && typeof WebSocketImpl !== 'function') {
     throw new TypeError(
       `${PREFIX}: no WebSocket implementation. In Node, pass { WebSocket } from the 'ws' package.`,
     );
   }
+  const websocketRetry = { ...clientDefaults.websocketRetry, ...definedOnly(options.websocketRetry) };
   const backoff = { ...clientDefaults.backoff, ...definedOnly(options.backoff) };
   const resolved: ResolvedClientOptions = {
     url,
+    transport,
+    httpUrl: options.httpUrl ?? deriveHttpUrl(url, clientDefaults.httpPath),
+    EventSource: EventSourceImpl,
+    fallbackAfterFailures: options.fallbackAfterFailures ?? clientDefaults.fallbackAfterFailures,
+    websocketRetry,
     getToken: options.getToken,
     ticketUrl:
       options.ticketUrl === undefined ? deriveHttpUrl(url, clientDefaults.ticketPath) : options.ticketUrl,
@@ -184,7 +274,7 @@ export function resolveClientOptions(options: ClientOptions): ResolvedClientOpti
     authCheckAfterFailures: options.authCheckAfterFailures ?? clientDefaults.authCheckAfterFailures,
     authCheckTimeoutMs: options.authCheckTimeoutMs ?? clientDefaults.authCheckTimeoutMs,
     fetch: options.fetch ?? globalThis.fetch?.bind(globalThis),
-    WebSocket: WebSocketImpl,
+    WebSocket: WebSocketImpl as WebSocketConstructor,
     onlineEvents: options.onlineEvents === undefined ? defaultOnlineEvents() : options.onlineEvents,
     keepAlive: { ...clientDefaults.keepAlive, ...definedOnly(options.keepAlive) },
     unsubscribeDelayMs: options.unsubscribeDelayMs ?? clientDefaults.unsubscribeDelayMs,
@@ -200,6 +290,16 @@ export function resolveClientOptions(options: ClientOptions): ResolvedClientOpti
   }
   if (!(backoff.stableAfterMs >= 0)) {
     throw new TypeError(`${PREFIX}: backoff.stableAfterMs must be >= 0, got ${backoff.stableAfterMs}`);
+  }
+  if (!Number.isInteger(resolved.fallbackAfterFailures) || resolved.fallbackAfterFailures < 1) {
+    throw new TypeError(
+      `${PREFIX}: fallbackAfterFailures must be a positive integer, got ${resolved.fallbackAfterFailures}`,
+    );
+  }
+  if (!(websocketRetry.initialDelayMs > 0 && websocketRetry.maxDelayMs >= websocketRetry.initialDelayMs)) {
+    throw new TypeError(
+      `${PREFIX}: websocketRetry needs 0 < initialDelayMs <= maxDelayMs, got ${websocketRetry.initialDelayMs} and ${websocketRetry.maxDelayMs}`,
+    );
   }
   if (!Number.isInteger(resolved.authCheckAfterFailures) || resolved.authCheckAfterFailures < 1) {
     throw new TypeError(

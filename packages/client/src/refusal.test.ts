@@ -27,6 +27,7 @@ describe('refused upgrades', () => {
     const reason = 'upgrade refused with HTTP 404: no WebSocket endpoint here';
     expect(closed).toEqual({
       status: 'closed',
+      transport: 'websocket',
       attempt: 0,
       error: { code: 'NOT_FOUND', message: reason },
       lastClose: { code: 1006, reason },
@@ -68,6 +69,7 @@ describe('refused upgrades', () => {
     const state = await stateMatching(client, (s) => s.attempt >= 3, 'three failed attempts');
     expect(state).toMatchObject({
       status: 'connecting',
+      transport: 'websocket',
       lastClose: { code: 1006, reason: `upgrade refused with HTTP ${status}: ${reason}` },
     });
     expect(refusing.attempts).toBeGreaterThanOrEqual(3);
@@ -85,6 +87,7 @@ describe('too many connections of one user (real server, HTTP 429)', () => {
     const refused = await stateMatching(second, (s) => s.attempt >= 2, 'two refused attempts');
     expect(refused).toMatchObject({
       status: 'connecting',
+      transport: 'websocket',
       lastClose: { code: 1006, reason: expect.stringMatching(/^upgrade refused with HTTP 429: \S/) },
     });
     await first.close();
@@ -103,6 +106,7 @@ describe('repeated refusal closes', () => {
     const closed = await stateMatching(client, (s) => s.status === 'closed', 'closed');
     expect(closed).toMatchObject({
       status: 'closed',
+      transport: 'websocket',
       error: {
         code: 'BAD_REQUEST',
         message: `stopped reconnecting: the server refused what this client sends 2 times in a row (close 1008 "${reason}")`,

@@ -58,7 +58,7 @@ describe('in-band token refresh', () => {
     const firstExpiresAt = connection!.user.expiresAt!;
 
     await waitUntil(firstExpiresAt + 1_000);
-    expect(states).toEqual([{ status: 'open', attempt: 0 }]);
+    expect(states).toEqual([{ status: 'open', transport: 'websocket', attempt: 0 }]);
     expect([...fixture.server.registry.all()]).toEqual([connection]);
     expect(connection!.user.expiresAt).toBeGreaterThan(firstExpiresAt);
     expect(tokens.calls).toBeGreaterThanOrEqual(2);
@@ -73,6 +73,7 @@ describe('in-band token refresh', () => {
     const closed = await stateMatching(client, (s) => s.status === 'closed', 'closed at expiry', 4_000);
     expect(closed).toEqual({
       status: 'closed',
+      transport: 'websocket',
       attempt: 0,
       authError: 'unauthorized',
       error: { code: 'UNAUTHORIZED', message: 'the server ended the connection: token expired (4501)' },
