@@ -71,7 +71,9 @@ export function createHttpTransport(deps: HttpTransportDeps): HttpRoute {
       buckets.set(userId, entry);
     }
     entry.usedAt = now;
-    for (let i = 0; i < cost; i++) if (!entry.bucket.take(now)) return false;
+    // One token per unit of cost, all or none: a refused request spends nothing the next one could use.
+    if (!entry.bucket.has(cost, now)) return false;
+    for (let i = 0; i < cost; i++) entry.bucket.take(now);
     return true;
   }
 
@@ -258,17 +260,21 @@ export function createHttpTransport(deps: HttpTransportDeps): HttpRoute {
   }
 
   async function serveCalls(req: IncomingMessage, res: ServerResponse, path: string, url: URL) {
-    // The calls of a batch count one each against the rate limit, as the messages of one WebSocket frame.
-    const cost = url.searchParams.get('batch') === '1' ? path.split(',').length : 1;
-    const admitted = await admitRequest(req, readConnectionParams(url), cost);
+    const batchSize = url.searchParams.get('batch') === '1' ? path.split(',').length : 1;
+    // Authenticated once per request; the rate is counted per call (`admitCall`), so the calls of a batch
+    // that fit are served and only the rest are answered TOO_MANY_REQUESTS, as the messages of a frame.
+    const admitted = await admitRequest(req, readConnectionParams(url), 0);
     const refusal = admitted instanceof TRPCError ? admitted : undefined;
-    const ctx = refusal ? undefined : contextOf(admitted as AuthUser, `http:${randomUUID()}`);
+    const user = admitted as AuthUser;
+    const ctx = refusal
+      ? undefined
+      : { ...contextOf(user, `http:${randomUUID()}`), admitCall: () => admit(user.userId, 1) };
     await nodeHTTPRequestHandler({
       router,
       req,
       res,
       path,
-      maxBodySize: cost > 1 ? options.maxFrameBytes : options.maxPayloadBytes,
+      maxBodySize: batchSize > 1 ? options.maxFrameBytes : options.maxPayloadBytes,
       maxBatchSize: options.rateLimitBurst,
       // A refusal answers every call of the request with its error (and status), in tRPC's format.
       middleware: refusal ? (_req, _res, next) => next(refusal) : undefined,

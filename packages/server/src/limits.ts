@@ -5,6 +5,8 @@
 export interface TokenBucket {
   /** Takes one token; false when the bucket is empty (the caller is over its rate). */
   take(now?: number): boolean;
+  /** Whether `count` tokens could be taken now, taking none. */
+  has(count: number, now?: number): boolean;
 }
 
 export function createTokenBucket(perSecond: number, burst: number): TokenBucket {
@@ -24,10 +26,19 @@ class LazyTokenBucket implements TokenBucket {
   }
 
   take(now = Date.now()): boolean {
-    this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.perSecond);
-    this.last = now;
+    this.refill(now);
     if (this.tokens < 1) return false;
     this.tokens -= 1;
     return true;
+  }
+
+  has(count: number, now = Date.now()): boolean {
+    this.refill(now);
+    return this.tokens >= count;
+  }
+
+  private refill(now: number): void {
+    this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.perSecond);
+    this.last = now;
   }
 }

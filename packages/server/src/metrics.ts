@@ -6,7 +6,8 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom
  * are the same numbers.
  */
 export interface ServerStats {
-  connections: number;
+  /** Open WebSocket connections and SSE streams. */
+  readonly connections: number;
   channels: number;
   subscriptions: number;
   messagesReceived: number;
@@ -47,7 +48,7 @@ export function createMetrics(instanceId: string) {
         this.inc(read());
       },
     });
-  gauge('switchboard_connections', 'Open WebSocket connections', () => stats.connections);
+  gauge('switchboard_connections', 'Open connections: WebSocket and SSE streams', () => stats.connections);
   gauge('switchboard_channels', 'Channels with at least one local subscriber', () => stats.channels);
   gauge('switchboard_subscriptions', 'Local channel subscriptions', () => stats.subscriptions);
   counter(

@@ -5,6 +5,7 @@ import {
   presenceInputSchema,
   publishInputSchema,
   refreshInputSchema,
+  SwitchboardError,
   setPresenceInputSchema,
   subscribeInputSchema,
   transformer,
@@ -30,6 +31,11 @@ export interface SwitchboardContext {
   user: AuthUser;
   connectionId: string;
   switchboard: SwitchboardServices;
+  /**
+   * Over HTTP, counts this call against the caller's rate limit (false: over it). Absent over WebSocket,
+   * where every message is counted as it arrives. Each call of a batch is admitted or refused on its own.
+   */
+  admitCall?: () => boolean;
 }
 
 /**
@@ -57,7 +63,10 @@ export function initSwitchboard() {
     },
   });
   // Domain errors (SwitchboardError) become tRPC errors with their own code, for every procedure, in one place.
-  const procedure = t.procedure.use(async ({ next }) => {
+  const procedure = t.procedure.use(async ({ ctx, next }) => {
+    if (ctx.admitCall && !ctx.admitCall()) {
+      throw toTRPCError(new SwitchboardError(ErrorCode.RATE_LIMITED, 'over the rate limit: retry later'));
+    }
     const result = await next();
     if (!result.ok) throw toTRPCError(result.error);
     return result;

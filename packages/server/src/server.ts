@@ -132,6 +132,11 @@ export function createSwitchboardServer(serverOptions: ServerOptions): Switchboa
       broker.presence.refresh(ids).catch((err) => logger.warn({ err }, 'presence refresh failed'));
     },
   });
+  // Read when metrics are collected: WebSocket connections and SSE streams, whichever opened or closed.
+  Object.defineProperty(stats, 'connections', {
+    get: () => registry.size + sseStreams.size,
+    enumerable: true,
+  });
   const tickets = options.httpTransport
     ? createTicketIssuer({
         ttlMs: options.ticketTtlMs,
@@ -179,7 +184,6 @@ export function createSwitchboardServer(serverOptions: ServerOptions): Switchboa
       services,
       onClosed(closed, code, reason) {
         registry.remove(closed.id);
-        stats.connections = registry.size;
         metrics.closes.inc({ code: String(code) });
         logger.info(
           { connectionId: closed.id, userId: closed.user.userId, code, reason },
@@ -188,7 +192,6 @@ export function createSwitchboardServer(serverOptions: ServerOptions): Switchboa
       },
     });
     registry.add(connection);
-    stats.connections = registry.size;
     logger.info(
       {
         connectionId: connection.id,
@@ -210,8 +213,9 @@ export function createSwitchboardServer(serverOptions: ServerOptions): Switchboa
       metrics,
       logger,
       isAccepting: () => accepting,
-      connectionCount: () => registry.size,
-      connectionsOfUser: (userId) => registry.countByUser(userId),
+      // SSE streams are connections too: both transports share maxConnections and maxConnectionsPerUser.
+      connectionCount: () => registry.size + sseStreams.size,
+      connectionsOfUser: (userId) => registry.countByUser(userId) + sseStreams.countByUser(userId),
       onConnection,
     }),
   );
@@ -231,7 +235,6 @@ export function createSwitchboardServer(serverOptions: ServerOptions): Switchboa
   const expiry = startExpirySweep(registry, options.tokenExpiryCheckIntervalMs, logger);
   const sweep = setInterval(() => {
     for (const stale of registry.sweep()) stale.dispose();
-    stats.connections = registry.size;
   }, options.registrySweepIntervalMs);
   sweep.unref();
 
