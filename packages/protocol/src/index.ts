@@ -38,6 +38,7 @@ export {
   senderSchema,
 } from './envelope.ts';
 export { isSwitchboardError, SwitchboardError } from './errors.ts';
+export { KeyedQueue } from './keyedQueue.ts';
 export { ProtocolLimits } from './limits.ts';
 export { describeNonPlainJson } from './plainJson.ts';
 export type {

@@ -1,13 +1,13 @@
 /**
- * Runs tasks one after another per key and concurrently across keys: what one connection asks of one
- * channel is done in arrival order (subscribe, then publish, then setPresence, then unsubscribe), so requests
- * that arrive in one frame or one tick leave exactly the state they leave one by one. Phoenix serialises a
- * channel's messages the same way (one process per joined channel). Other channels, and procedures that
- * name no channel, do not wait.
+ * Runs tasks one after another per key, in call order, and concurrently across keys.
+ *
+ * Used where order per key is the rule: a connection's requests naming one channel (so requests that arrive
+ * in one frame leave the state they leave one by one; Phoenix serialises a channel's messages the same way),
+ * and collab submits per document (so they do not race each other for one version within a process).
  *
  * A class whose map is created on first use: every connection holds one, and most never need it.
  */
-export class ChannelOrder {
+export class KeyedQueue {
   // Only keys with work pending are kept: the map is empty between bursts.
   private tails: Map<string, Promise<unknown>> | undefined;
 

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import {
   CloseCode,
   ErrorCode,
+  KeyedQueue,
   type PresenceMeta,
   SwitchboardError,
   transformer,
@@ -18,7 +19,6 @@ import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
 import { pumpAppSubscription } from './appSubscription.ts';
 import type { AuthUser } from './auth.ts';
-import { ChannelOrder } from './channelOrder.ts';
 import { closeWithError, connectionErrors, toTRPCError } from './errors.ts';
 import { type ChannelStream, type Fanout, isChannelStream } from './fanout.ts';
 import { writeFrame } from './frameWriter.ts';
@@ -65,7 +65,8 @@ class LiveConnection implements Connection {
   private readonly subscriptions = new Map<string | number, () => void>();
   private readonly rate: TokenBucket;
   private refusedInARow = 0;
-  private readonly order = new ChannelOrder();
+  /** Requests naming the same channel run in arrival order (see `keyedQueue.ts`). */
+  private readonly order = new KeyedQueue();
   private closed = false;
   // Created on first use: most connections never log, and a pino child costs memory per connection.
   private childLogger: Logger | undefined;

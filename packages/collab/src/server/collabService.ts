@@ -1,7 +1,6 @@
-import { ErrorCode, SwitchboardError } from '@switchboard/protocol';
+import { ErrorCode, KeyedQueue, SwitchboardError } from '@switchboard/protocol';
 import { type CommittedOp, docIdSchema } from '@switchboard/protocol/demo';
 import { badRequest, fromStore } from './errors.ts';
-import { createKeyedLock } from './keyedLock.ts';
 import { type OpsInput, openOpsStream } from './opsStream.ts';
 import { type CollabServiceOptions, resolveCollabServiceOptions } from './options.ts';
 import { type SubmitInput, submitOp } from './submitOp.ts';
@@ -33,7 +32,7 @@ export interface CollabService {
 export function createCollabService(options: CollabServiceOptions): CollabService {
   const { store, maxCommitAttempts, maxDocumentChars } = resolveCollabServiceOptions(options);
   const closing = new AbortController();
-  const submits = createKeyedLock();
+  const submits = new KeyedQueue();
 
   function assertOpen(): void {
     if (closing.signal.aborted) throw new SwitchboardError(ErrorCode.INTERNAL, 'collab service is closed');
