@@ -100,6 +100,8 @@ export function createConnection(options: ResolvedClientOptions, tokenRefresh?: 
   /** Whether the auth check answered before the socket `url()` is about to hand to tRPC. */
   let httpAnsweredForNextSocket = false;
   const subscriptions = new Set<FollowingSubscription>();
+  /** Calls made on the WebSocket transport and not settled: unsent while no socket is open. */
+  const unsentCalls = new Set<FollowingSubscription>();
   let runtime: TRPCClientRuntime | undefined;
   /** `auto` on HTTP: when to try the WebSocket again. */
   const websocketRetry = createBackoff({ ...options.websocketRetry, stableAfterMs: 0 });
@@ -357,6 +359,9 @@ export function createConnection(options: ResolvedClientOptions, tokenRefresh?: 
     // HTTP answered just now; the WebSocket reports `open` itself.
     if (kind === 'http') store.dispatch({ type: 'open' });
     for (const subscription of [...subscriptions]) subscription.move();
+    // The WebSocket never opened since its last failure (the fallback follows one that failed before
+    // open), so every call still on it is unsent: send it over HTTP instead of failing it.
+    if (kind === 'http') for (const call of [...unsentCalls]) call.move();
     void previous.close();
     if (kind === 'http') scheduleWebSocketRetry();
     else {
@@ -479,9 +484,13 @@ export function createConnection(options: ResolvedClientOptions, tokenRefresh?: 
             observer.complete();
           },
         };
-        const subscription = isCall
-          ? currentOperationLink()(operation).subscribe(handlers)
-          : followingSubscription(operation, currentOperationLink, handlers, subscriptions);
+        // A call on the WebSocket waits in tRPC's queue while no socket is open, and moves with a fallback
+        // to HTTP; over HTTP it is a request of its own and finishes where it started.
+        const subscription = !isCall
+          ? followingSubscription(operation, currentOperationLink, handlers, subscriptions)
+          : transport.kind === 'websocket' && options.transport === 'auto'
+            ? followingSubscription(operation, currentOperationLink, handlers, unsentCalls)
+            : currentOperationLink()(operation).subscribe(handlers);
         return () => {
           pendingCalls.delete(call);
           subscription.unsubscribe();

@@ -18,7 +18,7 @@ export interface FollowingObserver {
 }
 
 /**
- * Runs a subscription on whichever transport `currentLink()` names, and moves it when told, resuming where
+ * Runs a subscription (or a call not sent yet) on whichever transport `currentLink()` names, and moves it when told, resuming where
  * it was: the new request carries the tracked id of the last item received as `lastEventId`, exactly what
  * tRPC's own clients send when they reconnect (`inputWithTrackedEventId` in `@trpc/client`), so the server
  * replays what was missed in between and nothing twice (DESIGN.md, resume). Between the two it reports
@@ -32,6 +32,8 @@ export function followingSubscription(
   observer: FollowingObserver,
   live: Set<FollowingSubscription>,
 ): { unsubscribe(): void } {
+  // A query or mutation moves only while it has not been sent (see `Connection`): it starts over as is.
+  const resumable = operation.type === 'subscription';
   let lastEventId: string | undefined;
   let inner: { unsubscribe(): void } | undefined;
   let done = false;
@@ -47,7 +49,7 @@ export function followingSubscription(
       next(envelope) {
         if (stale() || done) return;
         const id = (envelope.result as { id?: unknown }).id;
-        if (typeof id === 'string' && id !== '') lastEventId = id;
+        if (resumable && typeof id === 'string' && id !== '') lastEventId = id;
         observer.next(envelope as Envelope);
       },
       error(error) {
@@ -77,7 +79,8 @@ export function followingSubscription(
       const previous = inner;
       inner = undefined;
       previous?.unsubscribe();
-      observer.next({ result: { type: 'state', state: 'connecting', error: null } } as unknown as Envelope);
+      if (resumable)
+        observer.next({ result: { type: 'state', state: 'connecting', error: null } } as unknown as Envelope);
       attach();
     },
     end() {

@@ -51,8 +51,24 @@ export function instrumentWebSocket(
     constructor(url: string | URL, protocols?: string | string[]) {
       super(url, protocols);
       observer.created(this);
-      this.addEventListener('open', () => observer.opened(this));
-      this.addEventListener('close', (event) => observer.closed(this, event.code, event.reason));
+      let settled = false;
+      this.addEventListener('open', () => {
+        settled = true;
+        observer.opened(this);
+      });
+      this.addEventListener('error', () => {
+        settled = true;
+      });
+      this.addEventListener('close', (event) => {
+        // A socket that closes before it opened without an `error` first (Playwright's routed sockets do;
+        // browsers and `ws` fire `error` then `close`) would leave tRPC's client waiting for `open` or
+        // `error` forever, never retrying: give it the `error` a failed connection has.
+        if (!settled && typeof this.dispatchEvent === 'function') {
+          settled = true;
+          this.dispatchEvent(new Event('error'));
+        }
+        observer.closed(this, event.code, event.reason);
+      });
       if (nodeStyle) {
         const socket = this as unknown as NodeStyleSocket;
         // With a listener, `ws` leaves the refused handshake to us: read the reason, then terminate it,

@@ -7,7 +7,13 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { startDemoInProcess } from './__tests__/demoServer.ts';
 import { countingGetToken, testClient } from './__tests__/testClient.ts';
-import { signToken, startTestServer, type TestServer, until } from './__tests__/testServer.ts';
+import {
+  signToken,
+  startTestServer,
+  type TestRouter,
+  type TestServer,
+  until,
+} from './__tests__/testServer.ts';
 import { startUpgradeBlockingProxy } from './__tests__/upgradeBlockingProxy.ts';
 import { collector, recordStates, stateMatching } from './__tests__/waitFor.ts';
 import type { ConnectionState } from './connectionState.ts';
@@ -20,7 +26,9 @@ const track = useCleanup();
 const stayOnHttp = { initialDelayMs: 60_000, maxDelayMs: 60_000 };
 const soonBackToWebSocket = { initialDelayMs: 50, maxDelayMs: 200 };
 
-function connect(options: Partial<ClientOptions> & Pick<ClientOptions, 'url'>): SwitchboardClient {
+function connect(
+  options: Partial<ClientOptions> & Pick<ClientOptions, 'url'>,
+): SwitchboardClient<TestRouter> {
   return track(testClient({ EventSource: EventSource as never, ...options }), (c) => c.close());
 }
 
@@ -68,7 +76,10 @@ describe("transport 'auto'", () => {
       websocketRetry: stayOnHttp,
     });
     const states = recordStates(client);
+    // Made before the fallback: it waits unsent on the WebSocket, and goes over HTTP instead.
+    const early = client.trpc.whoami.query();
     await stateMatching(client, on('http'), 'open over http');
+    expect(await early).toEqual({ userId: 'alice', name: 'alice' });
     expect(proxy.blockedUpgrades).toBeGreaterThanOrEqual(2);
     // It tried the WebSocket first, and reports it until it moved.
     expect(states[1]).toMatchObject({ status: 'connecting', transport: 'websocket' });

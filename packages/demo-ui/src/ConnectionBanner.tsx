@@ -63,6 +63,7 @@ export function ConnectionBanner({ onSignOut }: { onSignOut: () => void }) {
       aria-live="polite"
       data-testid="connection-status"
       data-status={state.status}
+      data-transport={state.transport}
     >
       {banner && (
         <div
