@@ -30,10 +30,28 @@ export function extractToken(req: IncomingMessage, cookieName: string): string |
 export type TokenVerifier = (token: string) => Promise<AuthUser>;
 
 /**
+ * Verified tokens remembered per verifier (about 0.5 KiB each: the token string and its user), so a
+ * reconnect storm or a client that reconnects often pays for WebCrypto's HMAC once per token, not once per
+ * connect. Least recently used entries go first.
+ */
+export const TOKEN_CACHE_MAX_ENTRIES = 10_000;
+
+/**
  * Builds a verifier with the algorithm pinned: HS256 for a secret, asymmetric algorithms for a public key,
  * so neither `alg: none` nor HS/RS key confusion can pass.
+ *
+ * A token jose accepted is remembered (up to `cacheMaxEntries`, LRU) with its `nbf` and `exp`, and accepted
+ * again without a signature check only while jose would still accept it: the same exact string (signature,
+ * algorithm, issuer, audience and subject do not change with time) and the same time window, computed as jose
+ * computes it (whole seconds, `nbf ≤ now + tolerance`, `exp > now − tolerance`). Failures are never
+ * remembered. Like any JWT check, this cannot notice a revoked token before its `exp`: revocation needs
+ * short-lived tokens or a changed secret, and a changed secret means a new server (and a new verifier).
+ * `cacheMaxEntries: 0` turns the cache off.
  */
-export function createTokenVerifier(options: JwtOptions & { clockToleranceSec: number }): TokenVerifier {
+export function createTokenVerifier(
+  options: JwtOptions & { clockToleranceSec: number },
+  cacheMaxEntries = TOKEN_CACHE_MAX_ENTRIES,
+): TokenVerifier {
   const algorithms = options.algorithms ?? (options.publicKey ? ['RS256', 'ES256', 'EdDSA'] : ['HS256']);
   if (algorithms.includes('none')) throw new TypeError('jwt.algorithms must not include "none"');
   let keyPromise: Promise<Awaited<ReturnType<typeof importSPKI>> | Uint8Array> | undefined;
@@ -47,15 +65,63 @@ export function createTokenVerifier(options: JwtOptions & { clockToleranceSec: n
     }
     return keyPromise;
   };
+  const cache = new VerifiedTokenCache(cacheMaxEntries, options.clockToleranceSec);
   return async (token) => {
+    const remembered = cache.get(token);
+    // A copy: callers own what they get (a refresh replaces `connection.user`), the cache keeps its own.
+    if (remembered) return { ...remembered };
     const { payload } = await jwtVerify(token, await key(), {
       algorithms,
       clockTolerance: options.clockToleranceSec,
       ...(options.issuer ? { issuer: options.issuer } : {}),
       ...(options.audience ? { audience: options.audience } : {}),
     });
-    return userFromClaims(payload);
+    const user = userFromClaims(payload);
+    cache.set(token, user, payload);
+    return { ...user };
   };
+}
+
+interface VerifiedToken {
+  user: AuthUser;
+  /** `nbf` and `exp` claims in seconds since the epoch, as jose reads them. */
+  notBeforeSec: number | undefined;
+  expiresSec: number | undefined;
+}
+
+/** Token string → verified user, LRU-bounded (a Map iterates in insertion order; a hit is re-inserted). */
+class VerifiedTokenCache {
+  private readonly entries = new Map<string, VerifiedToken>();
+
+  constructor(
+    private readonly maxEntries: number,
+    private readonly clockToleranceSec: number,
+  ) {}
+
+  get(token: string): AuthUser | undefined {
+    const entry = this.entries.get(token);
+    if (!entry) return undefined;
+    this.entries.delete(token);
+    // jose's own rule (`jwt_claims_set.ts`): now in whole seconds, nbf > now + tolerance and
+    // exp <= now - tolerance fail; an entry outside its window is dropped and jose gives the verdict.
+    const nowSec = Math.floor(Date.now() / 1000);
+    if (entry.notBeforeSec !== undefined && entry.notBeforeSec > nowSec + this.clockToleranceSec)
+      return undefined;
+    if (entry.expiresSec !== undefined && entry.expiresSec <= nowSec - this.clockToleranceSec)
+      return undefined;
+    this.entries.set(token, entry);
+    return entry.user;
+  }
+
+  set(token: string, user: AuthUser, payload: JWTPayload): void {
+    if (this.maxEntries <= 0) return;
+    this.entries.delete(token);
+    if (this.entries.size >= this.maxEntries) {
+      const oldest = this.entries.keys().next();
+      if (!oldest.done) this.entries.delete(oldest.value);
+    }
+    this.entries.set(token, { user, notBeforeSec: payload.nbf, expiresSec: payload.exp });
+  }
 }
 
 function userFromClaims(payload: JWTPayload): AuthUser {
