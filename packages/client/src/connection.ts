@@ -19,12 +19,13 @@ import {
 } from './connectionState.ts';
 import { credentialQuery, withCredential } from './connectionTicket.ts';
 import { asTRPCClientError, isTransportFailure } from './errors.ts';
-import { type FollowingSubscription, followingSubscription } from './followingSubscription.ts';
+import { type FollowingSubscription, followingSubscription, type Route } from './followingSubscription.ts';
 import { httpTransportLink } from './httpTransport.ts';
 import { instrumentWebSocket, reportsUpgradeStatus } from './instrumentWebSocket.ts';
 import { clientDefaults, type ResolvedClientOptions, type TransportKind } from './options.ts';
 import { closeRefusal, createRepeatedRefusals, describeUpgradeRefusal, upgradeRefusal } from './refusal.ts';
 import { createRetryTimer } from './retryTimer.ts';
+import { createSentRequests, createSocketGate, mayResend, type SocketGate } from './socketGate.ts';
 import type { TokenRefresh } from './tokenRefresh.ts';
 
 /** Rejection of requests made after the client stopped. */
@@ -77,6 +78,8 @@ interface Transport {
   kind: TransportKind;
   /** The WebSocket transport's tRPC client. */
   wsClient?: TRPCWebSocketClient;
+  /** The WebSocket transport: operations wait here for an open socket. */
+  gate?: SocketGate;
   link: TRPCLink<AnyTRPCRouter>;
   /** `link` initialised with the client's runtime, once (`httpBatchLink` batches per initialisation). */
   operationLink?: OperationLink<AnyTRPCRouter>;
@@ -90,7 +93,9 @@ export function createConnection(options: ResolvedClientOptions, tokenRefresh?: 
   const restartListeners = new Set<() => void>();
   const readsUpgradeStatus = reportsUpgradeStatus(options.WebSocket);
   const refusals = createRepeatedRefusals(clientDefaults.refusalClosesBeforeStop);
-  const pendingCalls = new Set<{ fail(error: SwitchboardError): void }>();
+  const pendingCalls = new Set<{ fail(error: SwitchboardError): void; waiting(): boolean }>();
+  /** Which operations in flight went on the wire (a mutation that did may not be sent again). */
+  const sentRequests = createSentRequests();
   let stopped = false;
   /** Why the client stopped on its own; undefined after `close()` and while running. */
   let failure: ConnectionFailure | undefined;
@@ -138,12 +143,18 @@ export function createConnection(options: ResolvedClientOptions, tokenRefresh?: 
         if (current?.socket === socket) current.refused = { status, detail };
       },
       closed: socketOnClose,
+      errored(socket) {
+        // Before tRPC's own listeners fail the requests of this socket: the ones sent again must wait.
+        if (current?.socket === socket) transport.gate?.setOpen(false);
+      },
+      sent: (_socket, data) => sentRequests.recordFrame(data),
     },
     clientDefaults.refusalBodyTimeoutMs,
   );
 
   function socketOnClose(socket: object, code: number, reason: string) {
     if (current?.socket !== socket) return;
+    transport.gate?.setOpen(false);
     const attempt = current;
     forgetSocket();
     backoff.closed(Date.now());
@@ -328,9 +339,13 @@ export function createConnection(options: ResolvedClientOptions, tokenRefresh?: 
       keepAlive: options.keepAlive,
     });
     const client = wsClient;
+    const gate = createSocketGate();
+    // `pending` is tRPC's "open": set in its `open` listener, before the requests it resends.
+    wsClient.connectionState.subscribe({ next: (state) => gate.setOpen(state.state === 'pending') });
     self = {
       kind: 'websocket',
       wsClient,
+      gate,
       link: wsLink({ client: wsClient, transformer }),
       close: () => client.close(),
     };
@@ -341,6 +356,18 @@ export function createConnection(options: ResolvedClientOptions, tokenRefresh?: 
   function currentOperationLink(): OperationLink<AnyTRPCRouter> {
     transport.operationLink ??= transport.link(runtime!);
     return transport.operationLink;
+  }
+
+  /** Where an operation goes now, and whether one that failed on the way is sent again (`SocketGate`). */
+  function routeFor(type: 'query' | 'mutation' | 'subscription', id: number): Route {
+    const { gate } = transport;
+    return {
+      link: currentOperationLink(),
+      whenReady: gate?.whenOpen,
+      resendAfter: gate
+        ? (error) => !stopped && transport.gate === gate && mayResend(error, type, sentRequests.wasSent(id))
+        : undefined,
+    };
   }
 
   /**
@@ -421,11 +448,10 @@ export function createConnection(options: ResolvedClientOptions, tokenRefresh?: 
     options.onlineEvents?.removeEventListener('online', onOnline);
     store.dispatch({ type: 'stop', error: why, close });
     // No socket will answer them: settle them with the reason, before tRPC's close fails them vaguely
-    // ("Closed before connection was established"). After `close()`, tRPC lets sent calls finish.
-    if (why) {
-      const error = stoppedError()!;
-      for (const call of [...pendingCalls]) call.fail(error);
-    }
+    // ("Closed before connection was established"). After `close()`, tRPC lets sent calls finish; calls
+    // still waiting for a socket fail with "the client is closed".
+    const error = stoppedError()!;
+    for (const call of [...pendingCalls]) if (why || call.waiting()) call.fail(error);
     // As tRPC's WebSocket client does when it closes, on either transport.
     for (const subscription of [...subscriptions]) subscription.end();
     void transport.close();
@@ -451,9 +477,11 @@ export function createConnection(options: ResolvedClientOptions, tokenRefresh?: 
           return () => {};
         }
         const isCall = operation.op.type !== 'subscription';
+        let following: { unsubscribe(): void; readonly waiting: boolean } | undefined;
         const call = {
           // The teardown below drops the call from tRPC's queue (see `callTimeoutLink`).
           fail: (error: SwitchboardError) => observer.error(asTRPCClientError(error)),
+          waiting: () => following?.waiting === true,
         };
         if (isCall) pendingCalls.add(call);
         // Over HTTP, calls are what says whether the transport gets through.
@@ -484,15 +512,19 @@ export function createConnection(options: ResolvedClientOptions, tokenRefresh?: 
             observer.complete();
           },
         };
-        // A call on the WebSocket waits in tRPC's queue while no socket is open, and moves with a fallback
-        // to HTTP; over HTTP it is a request of its own and finishes where it started.
-        const subscription = !isCall
-          ? followingSubscription(operation, currentOperationLink, handlers, subscriptions)
-          : transport.kind === 'websocket' && options.transport === 'auto'
-            ? followingSubscription(operation, currentOperationLink, handlers, unsentCalls)
-            : currentOperationLink()(operation).subscribe(handlers);
+        // On the WebSocket, an operation waits for an open socket (and moves with a fallback to HTTP while
+        // it waits); over HTTP a call is a request of its own and finishes where it started.
+        const { type, id } = operation.op;
+        sentRequests.track(id);
+        const live = isCall ? unsentCalls : subscriptions;
+        following =
+          !isCall || transport.kind === 'websocket'
+            ? followingSubscription(operation, () => routeFor(type, id), handlers, live)
+            : undefined;
+        const subscription = following ?? currentOperationLink()(operation).subscribe(handlers);
         return () => {
           pendingCalls.delete(call);
+          sentRequests.forget(id);
           subscription.unsubscribe();
         };
       });

@@ -10,6 +10,10 @@ export interface SocketObserver {
    */
   refused(socket: object, status: number, detail: string | undefined): void;
   closed(socket: object, code: number, reason: string): void;
+  /** The socket failed (`error`); `closed` follows. */
+  errored(socket: object): void;
+  /** The client sent this frame on the socket (tRPC's messages, JSON text). */
+  sent(socket: object, data: unknown): void;
 }
 
 /** The response of a refused upgrade, as `ws` hands it over (Node's `IncomingMessage`). */
@@ -58,6 +62,7 @@ export function instrumentWebSocket(
       });
       this.addEventListener('error', () => {
         settled = true;
+        observer.errored(this);
       });
       this.addEventListener('close', (event) => {
         // A socket that closes before it opened without an `error` first (Playwright's routed sockets do;
@@ -80,6 +85,13 @@ export function instrumentWebSocket(
           });
         });
       }
+    }
+
+    override send(data: string | ArrayBufferLike | Blob | ArrayBufferView): void {
+      // Recorded after: a socket that throws has sent nothing. (One closing drops the frame silently: it
+      // counts as sent, so a mutation in it reports an unknown outcome rather than being sent twice.)
+      super.send(data);
+      observer.sent(this, data);
     }
   };
 }
