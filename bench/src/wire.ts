@@ -1,8 +1,21 @@
 import { createHmac } from 'node:crypto';
 import { PAYLOAD_BYTES } from './config.ts';
 
-/** Servers under test; each speaks its own wire protocol to the same load generator. */
-export type ServerKind = 'raw' | 'sio' | 'sb';
+/**
+ * Server processes under test: the raw `ws` reference, `ws` writing one pre-encoded frame to every socket
+ * (Socket.IO's technique: the practical limit of Node + `ws`), Socket.IO, Switchboard.
+ */
+export type ServerKind = 'raw' | 'pre' | 'sio' | 'sb';
+
+/**
+ * What a figure is measured on: a server and the wire its subscribers speak. `sse` is a Switchboard server
+ * whose subscribers hold Server-Sent Events streams (`GET /trpc/channel.subscribe`) instead of WebSockets;
+ * its publisher still publishes over a WebSocket.
+ */
+export type SystemKind = ServerKind | 'sse';
+
+/** The server process a system runs on. */
+export const serverOf = (system: SystemKind): ServerKind => (system === 'sse' ? 'sb' : system);
 
 export const channelName = (index: number) => `bench:c${index}`;
 
@@ -16,6 +29,11 @@ export const EVENT_TYPE = 'tick';
 export function payloadJson(seq: number, publishedAt: number): string {
   const head = `{"seq":${seq},"t":${publishedAt.toFixed(3)},"pad":"`;
   return `${head}${'x'.repeat(Math.max(0, PAYLOAD_BYTES - head.length - 2))}"}`;
+}
+
+/** The payload as the object an app hands to its own publish function (server-side publishing). */
+export function payloadObject(seq: number, publishedAt: number): unknown {
+  return JSON.parse(payloadJson(seq, publishedAt));
 }
 
 const T_KEY = Buffer.from('"t":');

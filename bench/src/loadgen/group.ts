@@ -1,9 +1,10 @@
+import { type ClientRequest, request } from 'node:http';
 import { WebSocket } from 'ws';
 import { BENCH_SECRET } from '../config.ts';
 import { wallNow } from '../ipc.ts';
-import { channelName, payloadJson, readPublishedAt, type ServerKind, signToken } from '../wire.ts';
+import { channelName, payloadJson, readPublishedAt, type SystemKind, signToken } from '../wire.ts';
 import { fullJitterDelayMs } from './backoff.ts';
-import { rawFrames, socketIoFrames, trpcDataResultId, trpcFrames } from './protocols.ts';
+import { rawFrames, socketIoFrames, sseFrames, trpcDataResultId, trpcFrames } from './protocols.ts';
 import { peakPerWindow, percentile } from './samples.ts';
 
 /**
@@ -13,7 +14,7 @@ import { peakPerWindow, percentile } from './samples.ts';
  */
 export interface GroupSpec {
   key: string;
-  kind: ServerKind;
+  kind: SystemKind;
   /** Subscribers are spread over these ports round-robin; the publisher uses the first. */
   ports: number[];
   count: number;
@@ -35,6 +36,10 @@ interface Client {
   readonly channel: string;
   readonly port: number;
   ws: WebSocket | undefined;
+  /** The SSE stream's request (`sse` groups), instead of `ws`. */
+  sse: ClientRequest | undefined;
+  /** The last bytes of the previous SSE chunk: an event marker can straddle two reads. */
+  sseCarry: string;
   state: State;
   attempt: number;
   lastError: string | undefined;
@@ -121,6 +126,8 @@ export class Group {
         channel: channelName(index % spec.channels),
         port: spec.ports[index % spec.ports.length]!,
         ws: undefined,
+        sse: undefined,
+        sseCarry: '',
         state: State.closed,
         attempt: 0,
         lastError: undefined,
@@ -141,7 +148,7 @@ export class Group {
   }
 
   private headers(userId: string): Record<string, string> | undefined {
-    return this.spec.kind === 'sb'
+    return this.spec.kind === 'sb' || this.spec.kind === 'sse'
       ? { authorization: `Bearer ${signToken(BENCH_SECRET, userId)}` }
       : undefined;
   }
@@ -149,6 +156,10 @@ export class Group {
   private open(client: Client): void {
     this.attempts++;
     client.state = State.connecting;
+    if (this.spec.kind === 'sse') {
+      this.openSse(client);
+      return;
+    }
     const ws = new WebSocket(this.url(client.port), {
       perMessageDeflate: false,
       skipUTF8Validation: true,
@@ -158,7 +169,7 @@ export class Group {
     ws.on('open', () => {
       if (this.reconnect) this.opens.push(wallNow());
       client.state = State.handshake;
-      if (this.spec.kind === 'raw') ws.send(rawFrames.subscribe(client.channel));
+      if (this.spec.kind === 'raw' || this.spec.kind === 'pre') ws.send(rawFrames.subscribe(client.channel));
       else if (this.spec.kind === 'sb') {
         client.awaitingResume = client.lastEventId !== undefined;
         ws.send(trpcFrames.subscribe(SUBSCRIPTION_ID, client.channel, client.lastEventId));
@@ -172,8 +183,67 @@ export class Group {
     ws.on('close', () => this.onClose(client, ws));
   }
 
-  private onClose(client: Client, ws: WebSocket): void {
-    if (client.ws !== ws) return;
+  /**
+   * An SSE subscriber as `httpSubscriptionLink` opens it (`GET /trpc/channel.subscribe?input=`), with the
+   * token in the Authorization header (the server's first choice; browsers' EventSource uses a ticket
+   * instead), one TCP connection per stream. Subscribed once the `$live` notice arrives.
+   */
+  private openSse(client: Client): void {
+    const req = request({
+      host: '127.0.0.1',
+      port: client.port,
+      path: sseFrames.subscribePath(client.channel),
+      headers: { ...this.headers(`u${client.index}`), accept: 'text/event-stream' },
+      agent: false,
+    });
+    client.sse = req;
+    client.sseCarry = '';
+    req.on('response', (res) => {
+      if (res.statusCode !== 200) {
+        client.lastError = `HTTP ${res.statusCode}`;
+        req.destroy();
+        return;
+      }
+      client.state = State.handshake;
+      res.on('data', (chunk: Buffer) => this.onSseChunk(client, chunk));
+    });
+    req.on('error', (error) => {
+      client.lastError = error.message;
+    });
+    req.on('close', () => this.onClose(client, req));
+    req.end();
+  }
+
+  private onSseChunk(client: Client, chunk: Buffer): void {
+    const now = performance.now();
+    this.lastFrameAt = now;
+    const text = chunk.toString('latin1');
+    if (client.state !== State.live) {
+      if (text.includes(sseFrames.live)) this.becomeLive(client);
+      else if (text.includes(sseFrames.error)) {
+        client.lastError = text.slice(0, 300);
+        client.sse?.destroy();
+      }
+      client.sseCarry = text.slice(-sseFrames.carryChars);
+      return;
+    }
+    // One read may hold several events (the server corks a tick's writes), or end inside one.
+    let events = 0;
+    for (let at = text.indexOf(sseFrames.event); at >= 0; at = text.indexOf(sseFrames.event, at + 1))
+      events++;
+    const seam = client.sseCarry + text.slice(0, sseFrames.carryChars);
+    const straddling = seam.indexOf(sseFrames.event);
+    if (straddling >= 0 && straddling < client.sseCarry.length) events++;
+    client.sseCarry = (client.sseCarry + text).slice(-sseFrames.carryChars);
+    if (events === 0) return;
+    this.delivered += events;
+    this.lastAt = now;
+    if (this.recording) this.record(chunk, now);
+    if (this.delivered >= this.target) this.onTarget?.();
+  }
+
+  private onClose(client: Client, ws: WebSocket | ClientRequest): void {
+    if (client.ws !== ws && client.sse !== ws) return;
     if (client.state !== State.live) this.failedAttempts++;
     client.state = State.closed;
     const waiter = client.onLive;
@@ -226,6 +296,7 @@ export class Group {
     const ws = client.ws!;
     switch (this.spec.kind) {
       case 'raw':
+      case 'pre':
         if (rawFrames.subscribed(text)) this.becomeLive(client);
         return;
       case 'sio':
@@ -328,6 +399,11 @@ export class Group {
       closing.push(new Promise((resolve) => socket.once('close', () => resolve())));
       socket.terminate();
     }
+    for (const { sse } of this.clients) {
+      if (!sse || sse.destroyed) continue;
+      closing.push(new Promise((resolve) => sse.once('close', () => resolve())));
+      sse.destroy();
+    }
     await Promise.race([Promise.all(closing), new Promise((resolve) => setTimeout(resolve, timeoutMs))]);
   }
 
@@ -364,10 +440,12 @@ export class Group {
     const payload = payloadJson(++this.seq, performance.now());
     switch (this.spec.kind) {
       case 'raw':
+      case 'pre':
         return rawFrames.publish(channel, payload);
       case 'sio':
         return socketIoFrames.publish(channel, payload);
       case 'sb':
+      case 'sse':
         return trpcFrames.publish(this.publishId++, channel, payload);
     }
   }
@@ -423,6 +501,29 @@ export class Group {
       deliveriesPerSec: (this.delivered / elapsedMs) * 1000,
       complete,
       publishErrors: this.publishErrors,
+    };
+  }
+
+  /**
+   * Arms the delivery counter for events the server publishes on its own (the unbatched scenario): call
+   * before the server starts, then `awaitDeliveries`.
+   */
+  expectDeliveries(channels: number, eventsPerChannel: number): { expected: number } {
+    const expected = this.subscribersOf(channels) * eventsPerChannel;
+    this.resetCounters(expected);
+    return { expected };
+  }
+
+  /** Waits for what `expectDeliveries` armed; `lastAt` is the last delivery's wall-clock time. */
+  async awaitDeliveries(timeoutMs: number) {
+    const expected = this.target;
+    const complete = await this.waitForTarget(timeoutMs);
+    this.target = Number.POSITIVE_INFINITY;
+    return {
+      expected,
+      delivered: this.delivered,
+      complete,
+      lastAt: performance.timeOrigin + this.lastAt,
     };
   }
 

@@ -24,6 +24,10 @@ serveIpc({
     group(args.key).quiesce(args.quietMs, args.timeoutMs),
   burst: (args: { key: string; channels: number; eventsPerChannel: number; timeoutMs: number }) =>
     group(args.key).burst(args.channels, args.eventsPerChannel, args.timeoutMs),
+  expectDeliveries: (args: { key: string; channels: number; eventsPerChannel: number }) =>
+    group(args.key).expectDeliveries(args.channels, args.eventsPerChannel),
+  awaitDeliveries: (args: { key: string; timeoutMs: number }) =>
+    group(args.key).awaitDeliveries(args.timeoutMs),
   rate: (args: { key: string; publishesPerSecond: number; durationMs: number; graceMs: number }) =>
     group(args.key).rate(args.publishesPerSecond, args.durationMs, args.graceMs),
   armStorm: (args: { key: string; timeoutMs: number }) => group(args.key).armStorm(args.timeoutMs),

@@ -50,3 +50,19 @@ export function trpcDataResultId(text: string): { isData: boolean; id: string | 
   if (!match) return { isData: false, id: undefined };
   return { isData: true, id: match[1] === undefined ? undefined : (JSON.parse(match[1]) as string) };
 }
+
+/**
+ * tRPC v11 subscriptions over Server-Sent Events, as `httpSubscriptionLink` opens them: `GET
+ * /trpc/<path>?input=<superjson of the input>`. Each channel event is one `data: {"json":…}` field (after an
+ * `id:` line); control events (`connected`, `ping`) are named and carry no `{"json"`, so counting the marker
+ * counts events.
+ */
+export const sseFrames = {
+  subscribePath: (channel: string) =>
+    `/trpc/channel.subscribe?input=${encodeURIComponent(JSON.stringify({ json: { channel } }))}`,
+  event: 'data: {"json"',
+  live: '"type":"$live"',
+  error: 'event: serialized-error',
+  /** Enough of a previous read to find an event marker cut in two. */
+  carryChars: 'data: {"json"'.length - 1,
+};

@@ -1,5 +1,6 @@
 import type { BenchConfig } from '../config.ts';
 import type { BurstResult, GroupSpec, RateResult, StormResult } from '../loadgen/group.ts';
+import { channelName } from '../wire.ts';
 import type { NodeChild } from './children.ts';
 import { cpuMeter } from './procStat.ts';
 import type { ResultBook } from './results.ts';
@@ -70,6 +71,38 @@ export class BenchContext {
       { key, channels, eventsPerChannel, timeoutMs },
       timeoutMs + 5_000,
     );
+  }
+
+  /**
+   * Server-side publishing (the unbatched scenario): arms the generator's counter for `count` events to
+   * channel 0, has `server` publish them one per macrotask, and waits for the deliveries. Deliveries/s run
+   * from the server's first publish to the last delivery (both wall clocks of this machine).
+   */
+  async serverPublishes(key: string, server: NodeChild, count: number, timeoutMs = 60_000) {
+    const { expected } = await this.loadgen.ipc.call<{ expected: number }>('expectDeliveries', {
+      key,
+      channels: 1,
+      eventsPerChannel: count,
+    });
+    const published = await server.ipc.call<{ startedAt: number; finishedAt: number }>(
+      'publishSpread',
+      { channel: channelName(0), count },
+      timeoutMs,
+    );
+    const received = await this.loadgen.ipc.call<{
+      expected: number;
+      delivered: number;
+      complete: boolean;
+      lastAt: number;
+    }>('awaitDeliveries', { key, timeoutMs }, timeoutMs + 5_000);
+    const elapsedMs = received.lastAt - published.startedAt;
+    return {
+      ...received,
+      expected,
+      elapsedMs,
+      publishMs: published.finishedAt - published.startedAt,
+      deliveriesPerSec: (received.delivered / elapsedMs) * 1000,
+    };
   }
 
   rate(key: string, publishesPerSecond: number, durationMs: number, graceMs = 1_000) {

@@ -1,12 +1,19 @@
 import { M } from './metricCatalog.ts';
 import { type Metric, median, type RunResults, type SystemId, type TargetOutcome } from './results.ts';
 
-const COLUMNS = ['raw', 'sio', 'sb'] as const;
-const HEADERS = ['Figure', 'raw ws (reference)', 'Socket.IO 4.8', 'Switchboard'];
+const COLUMNS = ['raw', 'pre', 'sio', 'sb', 'sse'] as const;
+const HEADERS = [
+  'Figure',
+  'raw ws (reference)',
+  'ws, pre-encoded frame',
+  'Socket.IO 4.8',
+  'Switchboard',
+  'Switchboard, SSE',
+];
 
 function systemFor(metric: Metric, column: (typeof COLUMNS)[number]): SystemId | undefined {
   if (!metric.redis) return column;
-  return column === 'raw' ? undefined : (`${column}-redis` as SystemId);
+  return column === 'sio' || column === 'sb' ? (`${column}-redis` as SystemId) : undefined;
 }
 
 function format(value: number, digits: number): string {
@@ -28,7 +35,12 @@ function cell(metric: Metric, column: (typeof COLUMNS)[number]): string {
   const baseSystem = metric.redis ? 'sio-redis' : 'raw';
   const base = median(metric.samples[baseSystem]);
   if (system !== baseSystem && Number.isFinite(base) && base !== 0 && metric.unit !== '%') {
-    text += ` (${(value / base).toFixed(2)}×${metric.redis ? ' SIO' : ''})`;
+    const limit = median(metric.samples.pre);
+    const vsLimit =
+      metric.vsPreEncoded && (system === 'sb' || system === 'sse') && Number.isFinite(limit) && limit !== 0
+        ? `, ${(value / limit).toFixed(2)}× pre`
+        : '';
+    text += ` (${(value / base).toFixed(2)}×${metric.redis ? ' SIO' : ''}${vsLimit})`;
   }
   return text;
 }
@@ -57,7 +69,7 @@ export function consoleTable(results: RunResults): string {
   );
 }
 
-/** The targets of issue 8, judged on this run's medians. */
+/** The targets of issues 8 and 15, judged on this run's medians (each names its issue). */
 export function judgeTargets(results: RunResults): TargetOutcome[] {
   const get = (id: string, system: SystemId) =>
     median(results.metrics.find((m) => m.id === id)?.samples[system]);
@@ -78,7 +90,7 @@ export function judgeTargets(results: RunResults): TargetOutcome[] {
   const [burstRaw, burstSio, burstSb] = (['raw', 'sio', 'sb'] as const).map((s) => get(M.burst, s));
   out.push(
     outcome(
-      'Fan-out burst ≥ Socket.IO and ≥ 1.0× raw ws',
+      'Fan-out burst ≥ Socket.IO and ≥ 1.0× raw ws (issue 8)',
       [burstRaw!, burstSio!, burstSb!],
       () => burstSb! >= burstSio! && burstSb! >= burstRaw!,
       `Switchboard ${f(burstSb!)}/s = ${x(burstSb!, burstRaw!)} raw, ${x(burstSb!, burstSio!)} Socket.IO`,
@@ -87,7 +99,7 @@ export function judgeTargets(results: RunResults): TargetOutcome[] {
   const [susRaw, susSio, susSb] = (['raw', 'sio', 'sb'] as const).map((s) => get(M.sustained, s));
   out.push(
     outcome(
-      'Highest sustained rate ≥ Socket.IO and ≥ 1.0× raw ws',
+      'Highest sustained rate ≥ Socket.IO and ≥ 1.0× raw ws (issue 8)',
       [susRaw!, susSio!, susSb!],
       () => susSb! >= susSio! && susSb! >= susRaw!,
       `Switchboard ${f(susSb!)}/s = ${x(susSb!, susRaw!)} raw, ${x(susSb!, susSio!)} Socket.IO`,
@@ -96,7 +108,7 @@ export function judgeTargets(results: RunResults): TargetOutcome[] {
   const [p99Raw, p99Sio, p99Sb] = (['raw', 'sio', 'sb'] as const).map((s) => get(M.p99, s));
   out.push(
     outcome(
-      'p99 latency at 100/s × subscribers ≤ Socket.IO and ≤ 1.5× raw ws',
+      'p99 latency at 100/s × subscribers ≤ Socket.IO and ≤ 1.5× raw ws (issue 8)',
       [p99Raw!, p99Sio!, p99Sb!],
       () => p99Sb! <= p99Sio! && p99Sb! <= 1.5 * p99Raw!,
       `Switchboard ${f(p99Sb!, 2)} ms = ${x(p99Sb!, p99Raw!)} raw (${f(p99Raw!, 2)}), Socket.IO ${f(p99Sio!, 2)} ms`,
@@ -105,7 +117,7 @@ export function judgeTargets(results: RunResults): TargetOutcome[] {
   const [rssRaw, rssSb, rssSio] = (['raw', 'sb', 'sio'] as const).map((s) => get(M.idleRss, s));
   out.push(
     outcome(
-      'Idle RSS per subscribed connection ≤ 1.5× raw ws',
+      'Idle RSS per subscribed connection ≤ 1.5× raw ws (issue 8)',
       [rssRaw!, rssSb!],
       () => rssSb! <= 1.5 * rssRaw!,
       `Switchboard ${f(rssSb!, 1)} KiB = ${x(rssSb!, rssRaw!)} raw (${f(rssRaw!, 1)} KiB); Socket.IO ${x(rssSio!, rssRaw!)}`,
@@ -115,7 +127,7 @@ export function judgeTargets(results: RunResults): TargetOutcome[] {
   const [rP99Sio, rP99Sb] = (['sio-redis', 'sb-redis'] as const).map((s) => get(M.redisP99, s));
   out.push(
     outcome(
-      'Two instances on Redis ≥ Socket.IO + redis-adapter (deliveries/s and p99)',
+      'Two instances on Redis ≥ Socket.IO + redis-adapter (deliveries/s and p99) (issue 8)',
       [rBurstSio!, rBurstSb!, rP99Sio!, rP99Sb!],
       () => rBurstSb! >= rBurstSio! && rP99Sb! <= rP99Sio!,
       Number.isFinite(rBurstSb!)
@@ -127,7 +139,7 @@ export function judgeTargets(results: RunResults): TargetOutcome[] {
   const [wideSio, wideSb] = (['sio', 'sb'] as const).map((s) => get(M.wideCpu, s));
   out.push(
     outcome(
-      'Server CPU per delivery ≤ Socket.IO (1 channel and 100 channels)',
+      'Server CPU per delivery ≤ Socket.IO (1 channel and 100 channels) (issue 8)',
       [cpuSio!, cpuSb!, wideSio!, wideSb!],
       () => cpuSb! <= cpuSio! && wideSb! <= wideSio!,
       `1 channel: Switchboard ${f(cpuSb!, 2)} µs vs Socket.IO ${f(cpuSio!, 2)} µs (raw ${f(cpuRaw!, 2)}); ` +
@@ -140,24 +152,61 @@ export function judgeTargets(results: RunResults): TargetOutcome[] {
   out.push(
     bigTarget > 0
       ? outcome(
-          `${format(bigTarget, 0)} idle subscribed connections on one instance`,
+          `${format(bigTarget, 0)} idle subscribed connections on one instance (issue 8)`,
           [bigHeld, bigRss],
           () => bigHeld >= bigTarget,
           `held ${f(bigHeld)} at ${f(bigRss, 1)} KiB RSS each ≈ ${f(2 ** 20 / bigRss)} connections per GiB of RSS`,
         )
       : {
-          target: '19,000 idle subscribed connections on one instance',
+          target: '19,000 idle subscribed connections on one instance (issue 8)',
           status: 'not measured',
           evidence: 'not part of the quick run',
         },
   );
+
+  const [spreadPre, spreadRaw, spreadSb, spreadSse] = (['pre', 'raw', 'sb', 'sse'] as const).map((s) =>
+    get(M.spreadCpu, s),
+  );
+  out.push(
+    outcome(
+      'Unbatched fan-out: server CPU per delivery ≤ 1.1× the pre-encoded ws frame and ≤ raw ws (issue 15)',
+      [spreadPre!, spreadRaw!, spreadSb!],
+      () => spreadSb! <= 1.1 * spreadPre! && spreadSb! <= spreadRaw!,
+      `Switchboard ${f(spreadSb!, 2)} µs = ${x(spreadSb!, spreadPre!)} pre-encoded (${f(spreadPre!, 2)}), ` +
+        `${x(spreadSb!, spreadRaw!)} raw (${f(spreadRaw!, 2)}); over SSE ${f(spreadSse!, 2)} µs`,
+    ),
+  );
+  const [connRaw, connSb, connSio] = (['raw', 'sb', 'sio'] as const).map((s) => get(M.connectRate, s));
+  const [connCpuRaw, connCpuSb] = (['raw', 'sb'] as const).map((s) => get(M.connectCpu, s));
+  out.push(
+    outcome(
+      'Connect + subscribe rate ≥ 0.6× raw ws (issue 15)',
+      [connRaw!, connSb!],
+      () => connSb! >= 0.6 * connRaw!,
+      `Switchboard ${f(connSb!)}/s = ${x(connSb!, connRaw!)} raw (${f(connRaw!)}/s), Socket.IO ${x(connSio!, connRaw!)}; ` +
+        `server CPU per connect ${f(connCpuSb!)} µs vs raw ${f(connCpuRaw!)} µs`,
+    ),
+  );
+  out.push(
+    outcome(
+      'Idle RSS per subscribed connection ≤ 1.25× raw ws (issue 15)',
+      [rssRaw!, rssSb!],
+      () => rssSb! <= 1.25 * rssRaw!,
+      `Switchboard ${f(rssSb!, 1)} KiB = ${x(rssSb!, rssRaw!)} raw (${f(rssRaw!, 1)} KiB)`,
+    ),
+  );
+  out.push({
+    target: 'Redis p99 at 10 publishes/s ≤ 1.5× raw ws forwarding through Redis pub/sub (issue 15)',
+    status: 'not measured',
+    evidence: 'the bench has no raw ws + Redis pub/sub server yet',
+  });
   return out;
 }
 
 export function markdownTargets(targets: TargetOutcome[]): string {
   const mark = { met: '✅ met', missed: '❌ missed', 'not measured': '⚪ not measured' } as const;
   return [
-    '| Target (issue 8) | Result | Evidence |',
+    '| Target | Result | Evidence |',
     '|---|---|---|',
     ...targets.map((t) => `| ${t.target} | ${mark[t.status]} | ${t.evidence} |`),
   ].join('\n');

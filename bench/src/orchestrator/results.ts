@@ -1,13 +1,16 @@
 /**
  * What one run measured: every sample of every figure, per system, so the JSON keeps the spread and the
- * table shows medians. Systems are the three single instances plus the two-instance Redis variants.
+ * table shows medians. Systems are the single instances (Switchboard twice: WebSocket and SSE subscribers)
+ * plus the two-instance Redis variants.
  */
-export type SystemId = 'raw' | 'sio' | 'sb' | 'sio-redis' | 'sb-redis';
+export type SystemId = 'raw' | 'pre' | 'sio' | 'sb' | 'sse' | 'sio-redis' | 'sb-redis';
 
 export const systemLabels: Record<SystemId, string> = {
   raw: 'raw ws',
+  pre: 'ws, pre-encoded frame',
   sio: 'Socket.IO 4.8',
   sb: 'Switchboard',
+  sse: 'Switchboard, SSE subscribers',
   'sio-redis': 'Socket.IO 4.8 + redis-adapter (2 instances)',
   'sb-redis': 'Switchboard + Redis broker (2 instances)',
 };
@@ -22,6 +25,8 @@ export interface Metric {
   digits: number;
   /** Measured on the two-instance Redis systems (`sio-redis`, `sb-redis`) instead of single instances. */
   redis: boolean;
+  /** Switchboard's cells also show the ratio to the pre-encoded `ws` server (issue 15's limit). */
+  vsPreEncoded: boolean;
   samples: Partial<Record<SystemId, number[]>>;
   /** Extra per-sample detail (CPU split, step outcomes...) kept in the JSON only. */
   details: Partial<Record<SystemId, unknown[]>>;
@@ -75,7 +80,7 @@ export class ResultBook {
     id: string,
     label: string,
     unit: string,
-    options: { higherIsBetter: boolean; digits?: number; redis?: boolean },
+    options: { higherIsBetter: boolean; digits?: number; redis?: boolean; vsPreEncoded?: boolean },
   ): Metric {
     let metric = this.results.metrics.find((m) => m.id === id);
     if (!metric) {
@@ -86,6 +91,7 @@ export class ResultBook {
         higherIsBetter: options.higherIsBetter,
         digits: options.digits ?? 1,
         redis: options.redis ?? false,
+        vsPreEncoded: options.vsPreEncoded ?? false,
         samples: {},
         details: {},
       };

@@ -2,21 +2,31 @@ import { type BenchContext, rotate } from '../orchestrator/context.ts';
 import { M } from '../orchestrator/metricCatalog.ts';
 import { type ServerHandle, startServer } from '../orchestrator/servers.ts';
 import { verifyHarness } from '../orchestrator/verify.ts';
-import type { ServerKind } from '../wire.ts';
+import { type SystemKind, serverOf } from '../wire.ts';
 
-const SYSTEMS: readonly ServerKind[] = ['raw', 'sio', 'sb'];
-const key = (kind: ServerKind) => `fanout-${kind}`;
+/** Every system gets the batched burst and the unbatched run. */
+const SYSTEMS: readonly SystemKind[] = ['raw', 'pre', 'sio', 'sb', 'sse'];
+/** The sustained-rate search and the latency figure (the longest steps) run on the original three. */
+const RATE_SYSTEMS: readonly SystemKind[] = ['raw', 'sio', 'sb'];
+const key = (kind: SystemKind) => `fanout-${kind}`;
 
 /**
- * One channel, `fanoutSubscribers` subscribers, the three servers side by side: burst, highest sustained
- * fixed rate, and latency at a fixed moderate rate. All three servers stay up so the repetitions can be
- * interleaved (rotated order), which spreads the machine's minute-to-minute drift over all of them.
+ * One channel, `fanoutSubscribers` subscribers, every system side by side, each on its own server process
+ * (Switchboard twice: WebSocket subscribers, and SSE subscribers on a second process, so neither run pays
+ * for the other's sockets). Two publishing patterns:
+ * - batched (favourable to corking): the load generator's publisher sends `burstEvents` publishes back to
+ *   back, so they reach the server several per read and per tick; then the highest sustained fixed rate
+ *   and latency at a fixed moderate rate;
+ * - unbatched (the unfavourable case): the server's own code publishes `burstEvents` events, one per
+ *   macrotask, so every event leaves on its own and nothing coalesces.
+ * All servers stay up so the repetitions can be interleaved (rotated order), which spreads the machine's
+ * minute-to-minute drift over all of them.
  */
 export async function fanoutScenario(ctx: BenchContext): Promise<void> {
   const { config, book } = ctx;
-  const servers = {} as Record<ServerKind, ServerHandle>;
+  const servers = {} as Record<SystemKind, ServerHandle>;
   try {
-    for (const kind of SYSTEMS) servers[kind] = await startServer(kind);
+    for (const kind of SYSTEMS) servers[kind] = await startServer(serverOf(kind));
 
     ctx.log('verifying harness frames against @trpc/client and socket.io-client');
     book.results.verification = await verifyHarness({ sio: servers.sio.port, sb: servers.sb.port });
@@ -38,6 +48,8 @@ export async function fanoutScenario(ctx: BenchContext): Promise<void> {
       );
       // Warm-up: JIT and buffers, not recorded.
       await ctx.burst(key(kind), 1, Math.ceil(config.burstEvents / 2));
+      await ctx.quiesce(key(kind));
+      await ctx.serverPublishes(key(kind), servers[kind].child, Math.ceil(config.burstEvents / 2));
     }
 
     for (let rep = 0; rep < config.repetitions; rep++) {
@@ -64,6 +76,26 @@ export async function fanoutScenario(ctx: BenchContext): Promise<void> {
 
     for (let rep = 0; rep < config.repetitions; rep++) {
       for (const kind of rotate(SYSTEMS, rep)) {
+        await ctx.attempt(`unbatched ${kind} rep ${rep + 1}`, async () => {
+          await ctx.quiesce(key(kind));
+          const run = await ctx.measure([servers[kind].pid], () =>
+            ctx.serverPublishes(key(kind), servers[kind].child, config.burstEvents),
+          );
+          const { result } = run;
+          if (!result.complete)
+            book.note(`${kind} unbatched rep ${rep + 1}: ${result.delivered}/${result.expected} delivered`);
+          book.add(M.spread, kind, result.deliveriesPerSec, result);
+          book.add(M.spreadCpu, kind, (run.serverCpuMs * 1000) / result.delivered);
+          book.add(M.spreadLoadgenCpu, kind, (run.loadgenCpuMs * 1000) / result.delivered);
+          ctx.log(
+            `unbatched ${kind} rep ${rep + 1}: ${result.deliveriesPerSec.toFixed(0)} deliveries/s, server ${((run.serverCpuMs * 1000) / result.delivered).toFixed(2)} µs/delivery`,
+          );
+        });
+      }
+    }
+
+    for (let rep = 0; rep < config.repetitions; rep++) {
+      for (const kind of rotate(RATE_SYSTEMS, rep)) {
         // Keep about half the budget for the scenarios that follow.
         if (
           !ctx.hasTime(config.sustainedSteps * (config.sustainedStepMs + 2_000) + config.deadlineMs * 0.5)
@@ -81,7 +113,7 @@ export async function fanoutScenario(ctx: BenchContext): Promise<void> {
     }
 
     for (let rep = 0; rep < config.repetitions; rep++) {
-      for (const kind of rotate(SYSTEMS, rep)) {
+      for (const kind of rotate(RATE_SYSTEMS, rep)) {
         await ctx.attempt(`latency ${kind} rep ${rep + 1}`, async () => {
           await ctx.quiesce(key(kind));
           const run = await ctx.measure([servers[kind].pid], () =>

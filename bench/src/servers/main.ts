@@ -1,6 +1,6 @@
 import { writeHeapSnapshot } from 'node:v8';
 import { sendEvent, serveIpc, wallNow } from '../ipc.ts';
-import type { ServerKind } from '../wire.ts';
+import { payloadObject, type ServerKind } from '../wire.ts';
 import { createRawServer } from './raw.ts';
 import { createSocketIoServer } from './socketio.ts';
 import { createSwitchboardBenchServer, RedisBrokerMissing } from './switchboard.ts';
@@ -9,10 +9,13 @@ import { createSwitchboardBenchServer, RedisBrokerMissing } from './switchboard.
  * Entry of one server process: `main.ts <raw|sio|sb> [port]`, with `BENCH_REDIS_URL` for the Redis
  * variants. Reports `ready` once built, then listens at once, or on the `listen` command when
  * `BENCH_DEFER_LISTEN=1` (a restart that is ready to take the port the moment the old process dies), and
- * reports `listening`. Also answers `memory` (after two full GCs), `heapSnapshot`, `mark` and `exit`.
+ * reports `listening`. Also answers `publishSpread` (server-side publishing, one event per macrotask),
+ * `memory` (after two full GCs), `heapSnapshot`, `mark` and `exit`.
  */
 export interface CreatedServer {
   listen(port: number): Promise<number>;
+  /** Publishes one event to a channel's subscribers on this process, as the app's own code would. */
+  publish(channel: string, payload: unknown): unknown;
 }
 
 const kind = process.argv[2] as ServerKind;
@@ -36,6 +39,21 @@ serveIpc({
     return process.memoryUsage();
   },
   listen,
+  /**
+   * The unbatched scenario: `count` events to `channel` published by this process's own code, one per
+   * macrotask (`setImmediate` between publishes), the way events spread in time arrive in an app. Nothing
+   * can coalesce them: each publish leaves before the next begins. Returns when the last one was handed to
+   * the server, with the wall-clock start.
+   */
+  async publishSpread(args: { channel: string; count: number }) {
+    if (!created) throw new Error('server not created');
+    const startedAt = wallNow();
+    for (let seq = 1; seq <= args.count; seq++) {
+      await created.publish(args.channel, payloadObject(seq, wallNow()));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    return { startedAt, finishedAt: wallNow() };
+  },
   /** Writes a heap snapshot (V8 collects garbage first) and returns its path. */
   heapSnapshot(args: { path: string }) {
     return writeHeapSnapshot(args.path);
@@ -53,8 +71,8 @@ serveIpc({
 
 try {
   created =
-    kind === 'raw'
-      ? await createRawServer()
+    kind === 'raw' || kind === 'pre'
+      ? await createRawServer({ preEncoded: kind === 'pre' })
       : kind === 'sio'
         ? await createSocketIoServer(redisUrl)
         : await createSwitchboardBenchServer(redisUrl);

@@ -23,18 +23,16 @@ export async function createSocketIoServer(redisUrl: string | undefined): Promis
     io.adapter(createAdapter(pubClient, subClient));
   }
 
+  const publish = (channel: string, payload: unknown) => {
+    io.to(channel).emit(EVENT_TYPE, { channel, type: EVENT_TYPE, payload, ts: Date.now() });
+  };
   io.on('connection', (socket) => {
     socket.on('join', (room: string, ack?: () => void) => {
       void socket.join(room);
       ack?.();
     });
     socket.on('publish', (message: { channel: string; payload: unknown }) => {
-      io.to(message.channel).emit(EVENT_TYPE, {
-        channel: message.channel,
-        type: EVENT_TYPE,
-        payload: message.payload,
-        ts: Date.now(),
-      });
+      publish(message.channel, message.payload);
     });
   });
 
@@ -43,5 +41,6 @@ export async function createSocketIoServer(redisUrl: string | undefined): Promis
       await new Promise<void>((resolve) => httpServer.listen(port, '127.0.0.1', resolve));
       return (httpServer.address() as AddressInfo).port;
     },
+    publish,
   };
 }

@@ -57,5 +57,7 @@ export async function createSwitchboardBenchServer(redisUrl: string | undefined)
     async listen(port) {
       return (await server.listen(port, '127.0.0.1')).port;
     },
+    // What an app does from its own code (a webhook, a job): the public server-side publish.
+    publish: (channel, payload) => server.publish(channel, EVENT_TYPE, payload),
   };
 }
