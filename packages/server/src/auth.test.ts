@@ -86,6 +86,21 @@ describe('createTokenVerifier', () => {
     await expect(verify(token)).resolves.toMatchObject({ userId: 'bob' });
   });
 
+  it('verifies each pinned HMAC algorithm with its own key, and no other', async () => {
+    const verify = createTokenVerifier({ ...options, algorithms: ['HS256', 'HS512'] });
+    const sign = (alg: string, user: string) =>
+      new SignJWT({ iss: 'switchboard' })
+        .setProtectedHeader({ alg })
+        .setSubject(user)
+        .setExpirationTime(START_MS / 1000 + 60)
+        .sign(encode(SECRET));
+    await expect(verify(await sign('HS512', 'alice'))).resolves.toMatchObject({ userId: 'alice' });
+    await expect(verify(await sign('HS256', 'bob'))).resolves.toMatchObject({ userId: 'bob' });
+    await expect(verify(await sign('HS384', 'carol'))).rejects.toMatchObject({
+      code: 'ERR_JOSE_ALG_NOT_ALLOWED',
+    });
+  });
+
   it('hands out a copy: changing a returned user does not change the next answer', async () => {
     const verify = createTokenVerifier(options);
     const token = await tokenFor({ kind: 'valid', expSec: 3600, nbfSec: undefined, user: 'carol' });

@@ -1,3 +1,4 @@
+import { webcrypto } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { importSPKI, type JWTPayload, jwtVerify } from 'jose';
 import type { JwtOptions } from './options.ts';
@@ -54,23 +55,18 @@ export function createTokenVerifier(
 ): TokenVerifier {
   const algorithms = options.algorithms ?? (options.publicKey ? ['RS256', 'ES256', 'EdDSA'] : ['HS256']);
   if (algorithms.includes('none')) throw new TypeError('jwt.algorithms must not include "none"');
-  let keyPromise: Promise<Awaited<ReturnType<typeof importSPKI>> | Uint8Array> | undefined;
-  const key = () => {
-    if (!keyPromise) {
-      keyPromise = options.publicKey
-        ? importSPKI(options.publicKey, algorithms[0]!)
-        : Promise.resolve(
-            typeof options.secret === 'string' ? new TextEncoder().encode(options.secret) : options.secret!,
-          );
-    }
-    return keyPromise;
-  };
+  const key = options.publicKey
+    ? once(() => importSPKI(options.publicKey!, algorithms[0]!))
+    : hmacKeys(
+        typeof options.secret === 'string' ? new TextEncoder().encode(options.secret) : options.secret!,
+      );
   const cache = new VerifiedTokenCache(cacheMaxEntries, options.clockToleranceSec);
   return async (token) => {
     const remembered = cache.get(token);
     // A copy: callers own what they get (a refresh replaces `connection.user`), the cache keeps its own.
     if (remembered) return { ...remembered };
-    const { payload } = await jwtVerify(token, await key(), {
+    // A resolver: jose calls it with the header only after the token's `alg` passed the pinned list.
+    const { payload } = await jwtVerify(token, (header) => key(header.alg), {
       algorithms,
       clockTolerance: options.clockToleranceSec,
       ...(options.issuer ? { issuer: options.issuer } : {}),
@@ -79,6 +75,35 @@ export function createTokenVerifier(
     const user = userFromClaims(payload);
     cache.set(token, user, payload);
     return { ...user };
+  };
+}
+
+function once<T>(make: () => T): () => T {
+  let made: { value: T } | undefined;
+  return () => (made ??= { value: make() }).value;
+}
+
+/**
+ * The HMAC key per algorithm, imported into WebCrypto once. Handing jose the raw secret makes it import
+ * the key again for every token (`crypto.subtle.importKey`, an async job of its own); a `CryptoKey` is
+ * checked against the token's `alg` (`checkCryptoKey`: HMAC with the matching hash) exactly as strictly.
+ * Anything but HS256/384/512 gets the raw secret, so jose refuses it as it always did.
+ */
+function hmacKeys(
+  secret: Uint8Array,
+): (alg: string | undefined) => Promise<webcrypto.CryptoKey> | Uint8Array {
+  const keys = new Map<string, Promise<webcrypto.CryptoKey>>();
+  return (alg) => {
+    const hash = alg === undefined ? undefined : /^HS(256|384|512)$/.exec(alg)?.[1];
+    if (hash === undefined) return secret;
+    let key = keys.get(hash);
+    if (!key) {
+      key = webcrypto.subtle.importKey('raw', secret, { name: 'HMAC', hash: `SHA-${hash}` }, false, [
+        'verify',
+      ]);
+      keys.set(hash, key);
+    }
+    return key;
   };
 }
 
