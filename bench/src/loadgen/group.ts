@@ -42,6 +42,8 @@ interface Client {
   sseCarry: string;
   state: State;
   attempt: number;
+  /** Signed on the first connect, kept for reconnects. */
+  token: string | undefined;
   lastError: string | undefined;
   /** tRPC resume position (`lastEventId`), tracked only in storm groups. */
   lastEventId: string | undefined;
@@ -130,6 +132,7 @@ export class Group {
         sseCarry: '',
         state: State.closed,
         attempt: 0,
+        token: undefined,
         lastError: undefined,
         lastEventId: undefined,
         awaitingResume: false,
@@ -147,10 +150,16 @@ export class Group {
       : `ws://127.0.0.1:${port}/ws`;
   }
 
-  private headers(userId: string): Record<string, string> | undefined {
-    return this.spec.kind === 'sb' || this.spec.kind === 'sse'
-      ? { authorization: `Bearer ${signToken(BENCH_SECRET, userId)}` }
-      : undefined;
+  /**
+   * A client's credentials. Each subscriber signs its token once and presents the same one on every
+   * reconnect, as a signed-in user's client does (`getToken()` returns the token it holds).
+   */
+  private headers(userId: string, client?: Client): Record<string, string> | undefined {
+    if (this.spec.kind !== 'sb' && this.spec.kind !== 'sse') return undefined;
+    const token = client
+      ? (client.token ??= signToken(BENCH_SECRET, userId))
+      : signToken(BENCH_SECRET, userId);
+    return { authorization: `Bearer ${token}` };
   }
 
   private open(client: Client): void {
@@ -163,7 +172,7 @@ export class Group {
     const ws = new WebSocket(this.url(client.port), {
       perMessageDeflate: false,
       skipUTF8Validation: true,
-      headers: this.headers(`u${client.index}`),
+      headers: this.headers(`u${client.index}`, client),
     });
     client.ws = ws;
     ws.on('open', () => {
@@ -193,7 +202,7 @@ export class Group {
       host: '127.0.0.1',
       port: client.port,
       path: sseFrames.subscribePath(client.channel),
-      headers: { ...this.headers(`u${client.index}`), accept: 'text/event-stream' },
+      headers: { ...this.headers(`u${client.index}`, client), accept: 'text/event-stream' },
       agent: false,
     });
     client.sse = req;

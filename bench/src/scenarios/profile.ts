@@ -7,7 +7,12 @@ import { censusGrowth, heapCensus } from '../orchestrator/heapSnapshot.ts';
 import { type ServerHandle, startServer } from '../orchestrator/servers.ts';
 import type { ServerKind } from '../wire.ts';
 
-const SYSTEMS: readonly ServerKind[] = ['raw', 'sio', 'sb'];
+const ALL_SYSTEMS: readonly ServerKind[] = ['raw', 'pre', 'sio', 'sb'];
+/** `BENCH_PROFILE_SYSTEMS=sb,pre` profiles only those servers. */
+const SYSTEMS: readonly ServerKind[] =
+  process.env.BENCH_PROFILE_SYSTEMS?.split(',').filter((k): k is ServerKind =>
+    ALL_SYSTEMS.includes(k as ServerKind),
+  ) ?? ALL_SYSTEMS;
 const BURSTS = 5;
 /** Connections of the connect profile and the heap census (100 per channel, like the idle figure). */
 const CENSUS_CONNECTIONS = 2_000;
@@ -16,7 +21,8 @@ const CENSUS_CHANNELS = 20;
 /**
  * `BENCH_PROFILE=1 pnpm bench`: each server runs under `node --cpu-prof`, and the profile is summarised over
  * two kinds of window, marked with the server's monotonic clock (the one V8 stamps samples with):
- * connect + subscribe of 2,000 clients, and the 1-channel burst repeated 5 times. Around the connects, two
+ * connect + subscribe of 2,000 clients, the 1-channel burst repeated 5 times, and the unbatched run (the
+ * server publishes one event per macrotask) repeated 5 times. Around the connects, two
  * heap snapshots show what one idle subscribed connection keeps alive, by constructor.
  */
 export async function profileScenario(ctx: BenchContext): Promise<void> {
@@ -30,14 +36,16 @@ export async function profileScenario(ctx: BenchContext): Promise<void> {
     const server = await startServer(kind, { nodeFlags: ['--cpu-prof', `--cpu-prof-dir=${dir}`] });
     const connectWindows: [number, number][] = [];
     const burstWindows: [number, number][] = [];
+    const spreadWindows: [number, number][] = [];
     let heap: ReturnType<typeof censusGrowth> | undefined;
     let burst = { deliveries: 0, cpuMs: 0 };
+    let spread = { deliveries: 0, cpuMs: 0 };
     let connectCpuMs = 0;
     try {
       const census = await censusAroundConnect(ctx, server, kind, dir, connectWindows);
       heap = census.growth;
       connectCpuMs = census.cpuMs;
-      burst = await profiledBursts(ctx, server, kind, burstWindows);
+      ({ burst, spread } = await profiledBursts(ctx, server, kind, burstWindows, spreadWindows));
     } finally {
       await server.stop();
     }
@@ -52,6 +60,8 @@ export async function profileScenario(ctx: BenchContext): Promise<void> {
     const profile = join(dir, file);
     const burstSummary = summariseProfile(profile, burstWindows);
     const connectSummary = summariseProfile(profile, connectWindows);
+    const spreadSummary = summariseProfile(profile, spreadWindows);
+    const spreadCpu = (spread.cpuMs * 1000) / spread.deliveries;
     const burstCpu = (burst.cpuMs * 1000) / burst.deliveries;
     ctx.log(
       `${kind}: ${burstCpu.toFixed(2)} µs/delivery under the profiler; burst top: ` +
@@ -71,6 +81,11 @@ export async function profileScenario(ctx: BenchContext): Promise<void> {
         `${burst.deliveries.toLocaleString('en-US')} deliveries, ${burstCpu.toFixed(2)} µs server CPU per delivery with the profiler on.`,
         '',
         renderProfile(burstSummary),
+        `### Unbatched fan-out (${config.fanoutSubscribers} subscribers, ${BURSTS} × ${config.burstEvents} events, one per macrotask)`,
+        '',
+        `${spread.deliveries.toLocaleString('en-US')} deliveries, ${spreadCpu.toFixed(2)} µs server CPU per delivery with the profiler on.`,
+        '',
+        renderProfile(spreadSummary),
         `### Connect + subscribe (${CENSUS_CONNECTIONS} clients over ${CENSUS_CHANNELS} channels)`,
         '',
         `${((connectCpuMs * 1000) / CENSUS_CONNECTIONS).toFixed(0)} µs server CPU per connection with the profiler on.`,
@@ -129,11 +144,13 @@ async function profiledBursts(
   server: ServerHandle,
   kind: ServerKind,
   windows: [number, number][],
+  spreadWindows: [number, number][],
 ) {
   const { config } = ctx;
   const key = `profile-${kind}`;
   let deliveries = 0;
   let cpuMs = 0;
+  const spread = { deliveries: 0, cpuMs: 0 };
   try {
     await ctx.connect({ key, kind, ports: [server.port], count: config.fanoutSubscribers, channels: 1 });
     await ctx.quiesce(key);
@@ -146,10 +163,22 @@ async function profiledBursts(
       deliveries += run.result.delivered;
       cpuMs += run.serverCpuMs;
     }
+    await ctx.quiesce(key);
+    await ctx.serverPublishes(key, server.child, config.burstEvents);
+    for (let i = 0; i < BURSTS; i++) {
+      await ctx.quiesce(key);
+      const from = await server.child.ipc.call<number>('mark');
+      const run = await ctx.measure([server.pid], () =>
+        ctx.serverPublishes(key, server.child, config.burstEvents),
+      );
+      spreadWindows.push([from, await server.child.ipc.call<number>('mark')]);
+      spread.deliveries += run.result.delivered;
+      spread.cpuMs += run.serverCpuMs;
+    }
   } finally {
     await ctx.closeGroup(key).catch(() => {});
   }
-  return { deliveries, cpuMs };
+  return { burst: { deliveries, cpuMs }, spread };
 }
 
 function renderProfile(s: ProfileSummary): string {
