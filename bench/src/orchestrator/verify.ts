@@ -1,10 +1,10 @@
 import type { AddressInfo } from 'node:net';
 import { transformer } from '@switchboard/protocol';
-import { createTRPCClient, createWSClient, wsLink } from '@trpc/client';
+import { createTRPCClient, createWSClient, httpSubscriptionLink, wsLink } from '@trpc/client';
 import { io } from 'socket.io-client';
 import { WebSocket, WebSocketServer } from 'ws';
 import { BENCH_SECRET } from '../config.ts';
-import { socketIoFrames, trpcFrames } from '../loadgen/protocols.ts';
+import { socketIoFrames, sseFrames, trpcFrames } from '../loadgen/protocols.ts';
 import type { BenchRouter } from '../servers/switchboard.ts';
 import { channelName, EVENT_TYPE, payloadJson, signToken } from '../wire.ts';
 
@@ -130,6 +130,48 @@ async function verifyTrpcFrames(): Promise<Verification[]> {
   }
 }
 
+/**
+ * The request `httpSubscriptionLink` opens for `channel.subscribe` (its EventSource is replaced by one that
+ * records the URL), against the path the load generator's SSE subscribers request.
+ */
+async function verifySseRequest(): Promise<Verification> {
+  const check = 'tRPC SSE subscribe request (httpSubscriptionLink)';
+  const channel = channelName(0);
+  const opened: string[] = [];
+  class RecordingEventSource {
+    readyState = 0;
+    constructor(url: string | URL) {
+      opened.push(String(url));
+    }
+    addEventListener() {}
+    removeEventListener() {}
+    close() {}
+  }
+  const client = createTRPCClient<BenchRouter>({
+    links: [
+      httpSubscriptionLink({
+        url: 'http://127.0.0.1:9/trpc',
+        transformer,
+        EventSource: RecordingEventSource as never,
+      }),
+    ],
+  });
+  const subscription = client.channel.subscribe.subscribe({ channel }, { onData() {}, onError() {} });
+  try {
+    await until(() => opened.length > 0, 5_000, 'httpSubscriptionLink request');
+  } finally {
+    subscription.unsubscribe();
+  }
+  const official = new URL(opened[0]!);
+  const harness = sseFrames.subscribePath(channel);
+  const ok = official.pathname + official.search === harness;
+  return {
+    check,
+    ok,
+    detail: ok ? harness : `official ${official.pathname}${official.search} ≠ harness ${harness}`,
+  };
+}
+
 /** The official tRPC client subscribes to the real Switchboard server and receives a published event. */
 async function verifyTrpcEndToEnd(port: number): Promise<Verification> {
   const channel = channelName(999);
@@ -249,6 +291,7 @@ export async function verifyHarness(ports: { sio: number; sb: number }): Promise
   };
   await run('tRPC frames', verifyTrpcFrames);
   await run('tRPC end to end', () => verifyTrpcEndToEnd(ports.sb));
+  await run('tRPC SSE request', verifySseRequest);
   await run('Socket.IO frames', verifySocketIoFrames);
   await run('Socket.IO end to end', () => verifySocketIoEndToEnd(ports.sio));
   return results;
