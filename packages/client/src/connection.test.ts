@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { BrowserLikeWebSocket } from './__tests__/browserLikeWebSocket.ts';
 import { devLogin, startDemoInProcess } from './__tests__/demoServer.ts';
 import { countingGetToken, testClient } from './__tests__/testClient.ts';
-import { signToken, startTestServer, type TestRouter } from './__tests__/testServer.ts';
+import { signToken, startTestServer, type TestRouter, until } from './__tests__/testServer.ts';
+import { startHangingServer } from './__tests__/tinyServers.ts';
 import { collector, recordStates, stateMatching } from './__tests__/waitFor.ts';
 import type { ConnectionState } from './connectionState.ts';
 import type { SwitchboardClient } from './createSwitchboardClient.ts';
@@ -243,5 +244,47 @@ describe('online event', () => {
     network.dispatchEvent(new Event('online'));
     await stateMatching(client, isOpen, 'open right after `online`', 1_500);
     expect(Date.now()).toBeLessThan(waiting.nextRetryAt!);
+  });
+});
+
+describe('connect timeout', () => {
+  // The attack (repro_hung_upgrade_forever): an upgrade accepted and never answered left the client
+  // `connecting` forever (attempt 0), and `close()` never resolved.
+  it('abandons an upgrade that is never answered after connectTimeoutMs, and keeps retrying with the reason', async () => {
+    const hanging = track(await startHangingServer(), (s) => s.close());
+    const client = connect({ url: hanging.wsUrl, ticketUrl: false, connectTimeoutMs: 150 });
+    const failed = await stateMatching(client, (s) => s.attempt >= 2, 'two timed-out attempts', 3_000);
+    expect(failed).toMatchObject({ status: 'connecting', attemptError: 'connect timed out after 150 ms' });
+    expect(hanging.attempts).toBeGreaterThanOrEqual(2);
+    const failure = await client.trpc.whoami.query(undefined, { context: { timeoutMs: 50 } }).catch((e) => e);
+    expect(String(failure.message)).toContain('connect timed out after 150 ms');
+    hanging.hang = false;
+    await stateMatching(client, (s) => s.status === 'open', 'open once upgrades are answered', 3_000);
+  });
+
+  it('close() settles during a connect that hangs, long before the connect timeout', async () => {
+    const hanging = track(await startHangingServer(), (s) => s.close());
+    const client = connect({ url: hanging.wsUrl, ticketUrl: false });
+    await until(() => hanging.attempts === 1, 'the upgrade request');
+    const started = Date.now();
+    await client.close();
+    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(client.connection.getSnapshot().status).toBe('closed');
+  });
+});
+
+describe('attempt errors', () => {
+  it('puts why an attempt failed without a socket in the state and in call timeouts (getToken threw)', async () => {
+    const fixture = track(await startTestServer(), (f) => f.close());
+    const client = connect({
+      url: fixture.wsUrl,
+      getToken: () => {
+        throw new Error('token store unreachable');
+      },
+    });
+    const failed = await stateMatching(client, (s) => s.attempt >= 1, 'a failed attempt');
+    expect(failed.attemptError).toBe('getToken() failed: token store unreachable');
+    const failure = await client.trpc.whoami.query(undefined, { context: { timeoutMs: 50 } }).catch((e) => e);
+    expect(String(failure.message)).toContain('getToken() failed: token store unreachable');
   });
 });

@@ -11,6 +11,7 @@ import type { AnyTRPCRouter } from '@trpc/server';
 import { observable } from '@trpc/server/observable';
 import { checkAuth } from './authError.ts';
 import { createBackoff } from './backoff.ts';
+import { type ConnectAttempt, startConnectAttempt } from './connectAttempt.ts';
 import {
   type CloseInfo,
   type ConnectionFailure,
@@ -72,6 +73,8 @@ interface SocketAttempt {
   refused: { status: number; detail: string | undefined } | undefined;
   /** HTTP answered just before this attempt: if it fails at the network level, upgrades are blocked. */
   httpAnswered: boolean;
+  /** The attempt's deadline (`connectTimeoutMs`). */
+  connect: ConnectAttempt | undefined;
 }
 
 interface Transport {
@@ -116,6 +119,8 @@ export function createConnection(options: ResolvedClientOptions, tokenRefresh?: 
   let current: SocketAttempt | undefined;
   /** The token `url()` handed to tRPC for the socket it is about to create. */
   let tokenOfNextSocket: string | undefined;
+  /** The attempt under way (from `url()` until its socket opens or closes). */
+  let connectAttempt: ConnectAttempt | undefined;
 
   const WebSocketImpl = instrumentWebSocket(
     options.WebSocket,
@@ -127,12 +132,14 @@ export function createConnection(options: ResolvedClientOptions, tokenRefresh?: 
           opened: false,
           refused: undefined,
           httpAnswered: httpAnsweredForNextSocket,
+          connect: connectAttempt,
         };
         httpAnsweredForNextSocket = false;
       },
       opened(socket) {
         if (current?.socket !== socket) return;
         current.opened = true;
+        current.connect?.end();
         failuresBeforeOpen = 0;
         networkFailuresBeforeOpen = 0;
         backoff.opened(Date.now());
@@ -156,6 +163,7 @@ export function createConnection(options: ResolvedClientOptions, tokenRefresh?: 
     if (current?.socket !== socket) return;
     transport.gate?.setOpen(false);
     const attempt = current;
+    attempt.connect?.end();
     forgetSocket();
     backoff.closed(Date.now());
     if (!attempt.opened) failuresBeforeOpen++;
@@ -178,7 +186,20 @@ export function createConnection(options: ResolvedClientOptions, tokenRefresh?: 
     const close = { code, reason };
     const refusal = closeRefusal(close) ?? (attempt.opened ? refusals.closed(close) : undefined);
     if (refusal) return stop(refusal, close);
-    store.dispatch({ type: 'closed', close });
+    store.dispatch({
+      type: 'closed',
+      close,
+      attemptError: attempt.opened ? undefined : attempt.connect?.abandoned,
+    });
+  }
+
+  /** The attempt was abandoned (deadline, or the client stopped): abort its socket if it is still opening. */
+  function abortSocketOf(attempt: ConnectAttempt) {
+    if (!current || current.connect !== attempt || current.opened) return;
+    const socket = current.socket as { terminate?(): void; close(): void };
+    // `ws` aborts the handshake either way; a browser's close() on a connecting socket fires error + close.
+    if (typeof socket.terminate === 'function') socket.terminate();
+    else socket.close();
   }
 
   /** The current socket is gone (or will be, unnoticed): its token no longer needs a refresh. */
@@ -310,25 +331,37 @@ export function createConnection(options: ResolvedClientOptions, tokenRefresh?: 
       }
       attempted = true;
       store.dispatch({ type: 'attempt' });
-      let token: string | undefined;
+      const attempt = startConnectAttempt(options.connectTimeoutMs, () => abortSocketOf(attempt));
+      connectAttempt = attempt;
+      let stage = 'getToken()';
       try {
-        token = (await options.getToken?.()) ?? undefined;
+        const token = (await attempt.within(Promise.resolve().then(() => options.getToken?.()))) ?? undefined;
+        stage = 'the auth check';
+        let httpAnswered = false;
+        const fallback = fallbackDue();
+        if (authCheckDue() || fallback) {
+          const answer = await attempt.within(askAuthCheck(token));
+          if (answer.authError) stopRefusedByAuthCheck(answer.authError);
+          httpAnswered = fallback && answer.reachable;
+        }
+        stage = 'the ticket exchange';
+        const socketUrl = await attempt.within(urlWithCredential(options.url, token));
+        if (!isCurrent()) throw new ClientClosedError('the Switchboard client is closed');
+        tokenOfNextSocket = token;
+        httpAnsweredForNextSocket = httpAnswered;
+        return socketUrl;
       } catch (cause) {
-        store.dispatch({ type: 'closed' });
+        if (!isCurrent()) {
+          attempt.end();
+          throw new ClientClosedError('the Switchboard client is closed', { cause });
+        }
+        // The state says why: there is no socket whose close could.
+        const why =
+          attempt.abandoned ?? `${stage} failed: ${cause instanceof Error ? cause.message : String(cause)}`;
+        attempt.end();
+        store.dispatch({ type: 'closed', attemptError: why });
         throw cause;
       }
-      let httpAnswered = false;
-      const fallback = fallbackDue();
-      if (authCheckDue() || fallback) {
-        const answer = await askAuthCheck(token);
-        if (answer.authError) stopRefusedByAuthCheck(answer.authError);
-        httpAnswered = fallback && answer.reachable;
-      }
-      const socketUrl = await urlWithCredential(options.url, token);
-      if (!isCurrent()) throw new ClientClosedError('the Switchboard client is closed');
-      tokenOfNextSocket = token;
-      httpAnsweredForNextSocket = httpAnswered;
-      return socketUrl;
     }
 
     wsClient = createWSClient({
@@ -441,6 +474,8 @@ export function createConnection(options: ResolvedClientOptions, tokenRefresh?: 
     stopped = true;
     failure = why;
     retryTimer.cancel();
+    // A connect under way would hold tRPC's close() until its socket opens or fails (a hung upgrade: never).
+    connectAttempt?.abandon('the client is closed');
     clearTimeout(websocketRetryTimer);
     websocketProbe?.close();
     websocketProbe = undefined;

@@ -30,6 +30,8 @@ export interface ConnectionFailure {
  * - `reconnecting`: was open and lost the connection; `attempt` is the retry number (1 for the first);
  * - `closed`: stopped for good: `close()` was called, or the server refused for a reason retrying cannot fix
  *   (`error`, and `authError` when it is about credentials); `reconnect()` starts over.
+ * `attemptError` says why the last attempt failed when no close frame says it (`getToken()` threw, the connect
+ * timed out); it is cleared when a socket opens, closes on its own, or the client stops.
  * Every variant has the same fields, so `state.authError` and `state.error` read without narrowing.
  * `transport` says which transport the client is on (or trying): `websocket`, or `http` (HTTP calls and
  * Server-Sent Events) after an `auto` client fell back, or with `transport: 'http'`.
@@ -40,6 +42,7 @@ export type ConnectionState =
       transport: TransportKind;
       attempt: 0;
       lastClose?: CloseInfo;
+      attemptError?: string;
       nextRetryAt?: undefined;
       authError?: undefined;
       error?: undefined;
@@ -49,6 +52,7 @@ export type ConnectionState =
       transport: TransportKind;
       attempt: number;
       lastClose?: CloseInfo;
+      attemptError?: string;
       nextRetryAt?: number;
       authError?: undefined;
       error?: undefined;
@@ -58,6 +62,7 @@ export type ConnectionState =
       transport: TransportKind;
       attempt: 0;
       lastClose?: CloseInfo;
+      attemptError?: string;
       nextRetryAt?: undefined;
       authError?: undefined;
       error?: undefined;
@@ -67,6 +72,7 @@ export type ConnectionState =
       transport: TransportKind;
       attempt: number;
       lastClose?: CloseInfo;
+      attemptError?: string;
       nextRetryAt?: number;
       authError?: undefined;
       error?: undefined;
@@ -76,6 +82,7 @@ export type ConnectionState =
       transport: TransportKind;
       attempt: number;
       lastClose?: CloseInfo;
+      attemptError?: string;
       nextRetryAt?: undefined;
       /** Set when the server refused the credentials: `error.code` is UNAUTHORIZED or FORBIDDEN. */
       authError?: AuthError;
@@ -92,8 +99,11 @@ export type ConnectionEvent =
   /** The next attempt waits until `nextRetryAt` (ms since the epoch). */
   | { type: 'retry-scheduled'; nextRetryAt: number }
   | { type: 'open' }
-  /** The socket closed, or an attempt failed before it had one (`close` undefined: e.g. `getToken` threw). */
-  | { type: 'closed'; close?: CloseInfo }
+  /**
+   * The socket closed, or an attempt failed before it had one (`close` undefined: e.g. `getToken` threw);
+   * `attemptError` says why when the close does not (see `ConnectionState`).
+   */
+  | { type: 'closed'; close?: CloseInfo; attemptError?: string }
   /** Stop for good: `close()` (no `error`), or a refusal retrying cannot fix. */
   | { type: 'stop'; error?: ConnectionFailure; close?: CloseInfo }
   /** After `closed`: start over (`client.reconnect()`). */
@@ -128,7 +138,7 @@ export function transition(state: ConnectionState, event: ConnectionEvent): Conn
           : state.status === 'open'
             ? { status: 'reconnecting', attempt: 1, transport }
             : { status: state.status, attempt: state.attempt, transport };
-      next = withLastClose(next, state.lastClose);
+      next = withAttemptError(withLastClose(next, state.lastClose), state.attemptError);
       break;
     case 'retry-scheduled':
       next = wasOpen
@@ -139,18 +149,21 @@ export function transition(state: ConnectionState, event: ConnectionEvent): Conn
             transport,
           }
         : { status: 'connecting', attempt: state.attempt, nextRetryAt: event.nextRetryAt, transport };
-      next = withLastClose(next, state.lastClose);
+      next = withAttemptError(withLastClose(next, state.lastClose), state.attemptError);
       break;
     case 'open':
       next = withLastClose({ status: 'open', attempt: 0, transport }, state.lastClose);
       break;
     case 'closed': {
       const attempt = state.status === 'open' ? 1 : state.attempt + 1;
-      next = withLastClose(
-        wasOpen
-          ? { status: 'reconnecting', attempt, transport }
-          : { status: 'connecting', attempt, transport },
-        event.close ?? state.lastClose,
+      next = withAttemptError(
+        withLastClose(
+          wasOpen
+            ? { status: 'reconnecting', attempt, transport }
+            : { status: 'connecting', attempt, transport },
+          event.close ?? state.lastClose,
+        ),
+        event.attemptError,
       );
       break;
     }
@@ -174,6 +187,10 @@ function withLastClose<T extends ConnectionState>(state: T, lastClose: CloseInfo
   return lastClose ? { ...state, lastClose } : state;
 }
 
+function withAttemptError<T extends ConnectionState>(state: T, attemptError: string | undefined): T {
+  return attemptError ? { ...state, attemptError } : state;
+}
+
 function sameState(a: ConnectionState, b: ConnectionState): boolean {
   return (
     a.status === b.status &&
@@ -182,7 +199,8 @@ function sameState(a: ConnectionState, b: ConnectionState): boolean {
     a.nextRetryAt === b.nextRetryAt &&
     a.authError === b.authError &&
     a.error === b.error &&
-    a.lastClose === b.lastClose
+    a.lastClose === b.lastClose &&
+    a.attemptError === b.attemptError
   );
 }
 
@@ -201,6 +219,7 @@ export function describeConnectionState(state: ConnectionState): string {
         ? `retry ${state.attempt}`
         : `${state.attempt} failed attempt${state.attempt === 1 ? '' : 's'}`,
     );
+  if (state.attemptError) parts.push(state.attemptError);
   if (state.lastClose)
     parts.push(
       `last close ${state.lastClose.code}${state.lastClose.reason ? ` "${state.lastClose.reason}"` : ''}`,

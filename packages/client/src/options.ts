@@ -143,6 +143,13 @@ export interface ClientOptions {
    */
   unsubscribeDelayMs?: number;
   /**
+   * How long one connection attempt may take, in ms, from its start (token, ticket exchange, upgrade) until
+   * the socket opens. An attempt still unfinished then is abandoned (its socket aborted) and counts as
+   * failed; the backoff continues. Guards against an upgrade that is accepted and never answered (a hung
+   * instance or middlebox). @default 10000
+   */
+  connectTimeoutMs?: number;
+  /**
    * A query, mutation or `publish()` that has not settled this long after it was called rejects with
    * `TIMEOUT`, in ms, whether it waited for a connection or for the answer; a `publish()` retried after a
    * lost connection keeps its first deadline. Per call: `publish(type, payload, { timeoutMs })`, or
@@ -174,6 +181,7 @@ export const clientDefaults = {
   authCheckTimeoutMs: 5_000,
   unsubscribeDelayMs: 0,
   callTimeoutMs: 10_000,
+  connectTimeoutMs: 10_000,
   /**
    * The same refusal close (1008/1009, same reason) this many times in a row, with nothing accepted in
    * between, stops reconnecting: sending the same again is refused again (issue 12, item 2).
@@ -196,6 +204,7 @@ export const clientDefaults = {
   authCheckTimeoutMs: number;
   unsubscribeDelayMs: number;
   callTimeoutMs: number;
+  connectTimeoutMs: number;
   refusalClosesBeforeStop: number;
   refusalBodyTimeoutMs: number;
   refreshBeforeExpiryMs: number;
@@ -228,6 +237,7 @@ export interface ResolvedClientOptions {
   keepAlive: Required<KeepAliveOptions>;
   unsubscribeDelayMs: number;
   callTimeoutMs: number;
+  connectTimeoutMs: number;
 }
 
 const PREFIX = 'createSwitchboardClient';
@@ -279,6 +289,7 @@ export function resolveClientOptions(options: ClientOptions): ResolvedClientOpti
     keepAlive: { ...clientDefaults.keepAlive, ...definedOnly(options.keepAlive) },
     unsubscribeDelayMs: options.unsubscribeDelayMs ?? clientDefaults.unsubscribeDelayMs,
     callTimeoutMs: options.callTimeoutMs ?? clientDefaults.callTimeoutMs,
+    connectTimeoutMs: options.connectTimeoutMs ?? clientDefaults.connectTimeoutMs,
   };
   if (!(backoff.initialDelayMs > 0)) {
     throw new TypeError(`${PREFIX}: backoff.initialDelayMs must be > 0, got ${backoff.initialDelayMs}`);
@@ -312,6 +323,7 @@ export function resolveClientOptions(options: ClientOptions): ResolvedClientOpti
     );
   }
   assertTimeoutMs(resolved.callTimeoutMs, `${PREFIX}: callTimeoutMs`);
+  assertTimeoutMs(resolved.connectTimeoutMs, `${PREFIX}: connectTimeoutMs`);
   if (!(resolved.unsubscribeDelayMs >= 0)) {
     throw new TypeError(`${PREFIX}: unsubscribeDelayMs must be >= 0, got ${resolved.unsubscribeDelayMs}`);
   }

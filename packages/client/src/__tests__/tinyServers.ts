@@ -98,3 +98,45 @@ export async function unusedPort(): Promise<number> {
   await closeServer(server);
   return port;
 }
+
+/**
+ * Accepts every upgrade request's TCP connection and never answers it (a hung instance, a middlebox that
+ * holds the request). Plain HTTP requests get 404. `hang = false` lets later upgrades through to a real
+ * WebSocket server.
+ */
+export async function startHangingServer(): Promise<TinyServer & { hang: boolean }> {
+  let attempts = 0;
+  const server = createServer((_req, res) => res.writeHead(404).end());
+  const wss = new WebSocketServer({ noServer: true });
+  const state = { hang: true };
+  const held = new Set<{ destroy(): void }>();
+  server.on('upgrade', (req, socket, head) => {
+    attempts++;
+    if (state.hang) {
+      held.add(socket);
+      socket.on('close', () => held.delete(socket));
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, () => {});
+  });
+  const port = await listen(server);
+  return {
+    wsUrl: `ws://127.0.0.1:${port}/ws`,
+    port,
+    get attempts() {
+      return attempts;
+    },
+    get hang() {
+      return state.hang;
+    },
+    set hang(value: boolean) {
+      state.hang = value;
+    },
+    async close() {
+      for (const socket of held) socket.destroy();
+      for (const client of wss.clients) client.terminate();
+      wss.close();
+      await closeServer(server);
+    },
+  };
+}
