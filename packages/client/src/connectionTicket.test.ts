@@ -1,6 +1,7 @@
 import { useCleanup } from '@switchboard/server/testing';
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { corsFetch } from './__tests__/corsFetch.ts';
 import { testClient } from './__tests__/testClient.ts';
 import { signToken, startTestServer, type TestRouter } from './__tests__/testServer.ts';
 import { stateMatching } from './__tests__/waitFor.ts';
@@ -83,5 +84,37 @@ describe('tokens out of URLs', () => {
     });
     await stateMatching(client, (s) => s.status === 'open', 'open');
     expect(new URL(recorder.urls[0]!).searchParams.get('token')).toBe(token);
+  });
+});
+
+describe('ticket exchange from a page on another origin', () => {
+  // The React hook tests stayed `connecting`: their DOM's fetch is cross-origin to the server and follows
+  // CORS, and the ticket route answered the preflight 405 without CORS headers, so no browser app served
+  // from an allowed other origin could get a ticket.
+  it('gets a ticket through the CORS preflight when the server allows the origin', async () => {
+    const page = 'http://app.example.test';
+    const fixture = track(await startTestServer({ overrides: { allowedOrigins: [page] } }), (f) => f.close());
+    const recording = urlRecordingWebSocket();
+    const client = connect({
+      url: fixture.wsUrl,
+      getToken: () => signToken('alice'),
+      WebSocket: recording.WebSocket,
+      fetch: corsFetch(page),
+    });
+    await stateMatching(client, (s) => s.status === 'open', 'open', 3_000);
+    expect(recording.urls[0]).toMatch(/[?&]ticket=/);
+    expect(await client.trpc.whoami.query()).toEqual({ userId: 'alice', name: 'alice' });
+  });
+
+  it('gets no ticket for an origin the server does not allow', async () => {
+    const fixture = track(
+      await startTestServer({ overrides: { allowedOrigins: ['http://other.example.test'] } }),
+      (f) => f.close(),
+    );
+    const answer = await corsFetch('http://app.example.test')(`${fixture.httpUrl}/auth/ticket`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${signToken('alice')}` },
+    }).catch((error: unknown) => error);
+    expect(answer).toBeInstanceOf(TypeError);
   });
 });

@@ -41,6 +41,9 @@ export async function startTestServer() {
     jwt: { secret: SECRET },
     logger: silentLogger(),
     drainTimeoutMs: 50,
+    // The DOM's page (happy-dom: http://localhost:3000) is another origin than this server, as an app
+    // served from elsewhere is: its `fetch` of the ticket route is cross-origin (CORS), so allow it.
+    allowedOrigins: [globalThis.location.origin],
   });
   const { port } = await server.listen(0, '127.0.0.1');
   return {
