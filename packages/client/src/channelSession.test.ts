@@ -10,6 +10,7 @@ import { createMemoryBroker } from '@switchboard/server';
 import { useCleanup } from '@switchboard/server/testing';
 import { describe, expect, it } from 'vitest';
 import { flakyBroker } from './__tests__/flakyBroker.ts';
+import { recordingWebSocket } from './__tests__/recordingWebSocket.ts';
 import { fastBackoff, testClient } from './__tests__/testClient.ts';
 import { signToken, startTestServer, type TestServer, until } from './__tests__/testServer.ts';
 import { collector, stateMatching } from './__tests__/waitFor.ts';
@@ -97,6 +98,48 @@ describe('replay', () => {
     const later = await listen(alice, 'room', 2);
     expect(texts(await later.events.waitFor(2))).toEqual(['e5', 'e6']);
     expect(fixture.subscriptions()).toBe(1);
+  });
+});
+
+describe('replay of a subscription that never started', () => {
+  // The attack (repro_replay_resend_loses_events): e0 stored, subscribe with replay 1, the subscribe frame
+  // is lost with its socket, e1-e5 are published, the client subscribes again with replay 1 and receives
+  // e5, e6: e1-e4 skipped without a word. The client cannot know where a subscription that never started
+  // stood, so it says so: a gap `not-started` before what the new attempt delivers.
+  it('reports a `not-started` gap before the events of a replay sent again, then continues live in order', async () => {
+    const fixture = await server();
+    const bob = client(fixture, 'bob');
+    const room = bob.channel(chatChannel, 'replay-lost');
+    await room.publish('message', { text: 'e0' });
+
+    const recorder = recordingWebSocket();
+    const alice = track(
+      testClient({ url: fixture.wsUrl, getToken: () => signToken('alice'), WebSocket: recorder.WebSocket }),
+      (c) => c.close(),
+    );
+    await stateMatching(alice, (s) => s.status === 'open', 'open');
+    recorder.loseNextFrameOf('channel.subscribe', 300);
+    const log: string[] = [];
+    const gaps: Gap[] = [];
+    const live = collector<ChannelStatus>();
+    alice.channel(chatChannel, 'replay-lost').subscribe({
+      replay: 1,
+      onEvent: (event) => log.push((event.payload as { text: string }).text),
+      onGap: (gap) => {
+        gaps.push(gap);
+        log.push(`gap:${gap.reason}`);
+      },
+      onStatus: (status) => status === 'live' && live.push(status),
+    });
+    await until(() => recorder.inputsOf('channel.subscribe').length === 1, 'the lost subscribe frame');
+    for (const text of ['e1', 'e2', 'e3', 'e4', 'e5']) await room.publish('message', { text });
+    await live.waitFor(1, 'live after the resend');
+    await room.publish('message', { text: 'e6' });
+    await until(() => log.includes('e6'), 'e6');
+    expect(gaps).toEqual([{ recovered: false, reason: 'not-started', lastEventId: '' }]);
+    expect(log[0]).toBe('gap:not-started');
+    // After the gap: the newest stored event (replay 1 now), then live, in order and once each.
+    expect(log.slice(1)).toEqual(['e5', 'e6']);
   });
 });
 

@@ -125,6 +125,13 @@ export function createChannelSession(deps: ChannelSessionDeps): ChannelSession {
    * a reconnect (the last stored event, or the position `$live`, `$gap` or an ephemeral event reported).
    */
   let position: string | undefined;
+  /**
+   * The last request asked for `replay` without a position, and may have reached the server or not. If it
+   * is sent again before anything positioned came back, the new replay counts back from a later moment.
+   */
+  let replayAskedWithoutPosition = false;
+  /** Such a request is being sent again: its first frame is preceded by a `not-started` gap. */
+  let notStartedGapDue = false;
   let members: readonly PresenceMember[] | undefined;
   /** `$presence` changes that arrived while the member list was loading; null when not loading. */
   let presenceBuffer: PresenceChange[] | null = null;
@@ -201,7 +208,13 @@ export function createChannelSession(deps: ChannelSessionDeps): ChannelSession {
     if (deps.isStopped()) return setStatus('ended');
     const input: SubscribeInput = { channel };
     if (position !== undefined) input.lastEventId = position;
-    else if (ringSize > 0) input.replay = ringSize;
+    else if (ringSize > 0) {
+      input.replay = ringSize;
+      // A retry after a failure: the first request may have been refused, or lost after the server had
+      // started it; either way, this replay is not the one asked for.
+      if (replayAskedWithoutPosition) notStartedGapDue = true;
+      replayAskedWithoutPosition = true;
+    }
     error = null;
     setStatus('subscribe');
     // After a reconnect tRPC re-sends this request itself, with the id of the last frame as `lastEventId`;
@@ -214,7 +227,10 @@ export function createChannelSession(deps: ChannelSessionDeps): ChannelSession {
         if (subscription === created) receive(item);
       },
       onConnectionStateChange(state) {
-        if (subscription === created && state.state === 'connecting') setStatus('connection-lost');
+        if (subscription !== created || state.state !== 'connecting') return;
+        // tRPC sends the same request again once connected, with the same `replay` (see above).
+        if (replayAskedWithoutPosition && position === undefined) notStartedGapDue = true;
+        setStatus('connection-lost');
       },
       onError(cause) {
         if (subscription !== created) return;
@@ -255,9 +271,17 @@ export function createChannelSession(deps: ChannelSessionDeps): ChannelSession {
   }
 
   function receive(item: ChannelStreamItem) {
+    if (notStartedGapDue) {
+      notStartedGapDue = false;
+      const gap: Gap = { recovered: false, reason: 'not-started', lastEventId: '' };
+      for (const { listener } of readyEntries()) callSafely(listener.onGap, gap);
+    }
     // Every frame the server sends carries the position to resume from (`$live`, `$gap`, ephemeral events
     // too); a frame without one (an older server's `$gap`) leaves the last known position in place.
-    if (item?.id !== undefined) position = item.id;
+    if (item?.id !== undefined) {
+      position = item.id;
+      replayAskedWithoutPosition = false;
+    }
     const envelope = item?.data;
     if (typeof envelope?.type !== 'string') return;
     if (envelope.type === SystemEventType.PRESENCE)

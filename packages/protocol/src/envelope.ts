@@ -82,10 +82,15 @@ export const presenceChangeSchema = z.object({
 });
 export type PresenceChange = z.infer<typeof presenceChangeSchema>;
 
-/** Payload of `$gap` events. */
+/**
+ * Payload of `$gap` events. The server sends `evicted`, `epoch-changed` and `unknown-id`; the client reports
+ * `not-started` itself (with `lastEventId: ''`) when a subscription asking for `replay` was lost before it
+ * started and is sent again: the new replay counts back from a later moment, so events in between may be
+ * missing.
+ */
 export const gapSchema = z.object({
   recovered: z.literal(false),
-  reason: z.enum(['evicted', 'epoch-changed', 'unknown-id']),
+  reason: z.enum(['evicted', 'epoch-changed', 'unknown-id', 'not-started']),
   lastEventId: z.string(),
 });
 export type Gap = z.infer<typeof gapSchema>;

@@ -16,7 +16,7 @@ export function recordingWebSocket() {
   const sockets = new Set<WebSocket>();
   /** `close(code)` calls the client made on a socket still connecting or open (not the test's kills). */
   const closedByClient: (number | undefined)[] = [];
-  let loseFrameOf: string | undefined;
+  let loseFrameOf: { path: string; killAfterMs: number } | undefined;
   class RecordingWebSocket extends WebSocket {
     constructor(...args: ConstructorParameters<typeof WebSocket>) {
       super(...args);
@@ -29,10 +29,12 @@ export function recordingWebSocket() {
         const parsed = JSON.parse(text) as SentRequest | SentRequest[];
         const requests = Array.isArray(parsed) ? parsed : [parsed];
         sent.push(...requests);
-        if (loseFrameOf !== undefined && requests.some((request) => request.params?.path === loseFrameOf)) {
+        const lose = loseFrameOf;
+        if (lose && requests.some((request) => request.params?.path === lose.path)) {
           // The frame is lost with its socket: sent as far as the client can tell, never answered.
           loseFrameOf = undefined;
-          this.terminate();
+          if (lose.killAfterMs === 0) this.terminate();
+          else setTimeout(() => this.terminate(), lose.killAfterMs);
           return;
         }
       }
@@ -52,9 +54,12 @@ export function recordingWebSocket() {
     terminateAll() {
       for (const socket of sockets) socket.terminate();
     },
-    /** The next frame carrying a request of `path` is dropped and its socket killed. */
-    loseNextFrameOf(path: string) {
-      loseFrameOf = path;
+    /**
+     * The next frame carrying a request of `path` is dropped and its socket killed, at once or after
+     * `killAfterMs` (a half-open socket: the client learns of the loss only then).
+     */
+    loseNextFrameOf(path: string, killAfterMs = 0) {
+      loseFrameOf = { path, killAfterMs };
     },
     /** Inputs of the calls of `path` sent so far, in order (resends included). */
     inputsOf: (path: string) =>
