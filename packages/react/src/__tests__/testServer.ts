@@ -24,6 +24,8 @@ function silentLogger(): NonNullable<ServerOptions['logger']> {
   const noop = () => {};
   const logger = {
     level: 'silent',
+    // The server asks before building costly log fields (pino's own method).
+    isLevelEnabled: () => false,
     trace: noop,
     debug: noop,
     info: noop,
