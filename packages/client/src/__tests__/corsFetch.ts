@@ -18,7 +18,9 @@ export function corsFetch(pageOrigin: string): typeof fetch {
       response.headers.get('access-control-allow-origin') === pageOrigin ||
       response.headers.get('access-control-allow-origin') === '*';
     const names: string[] = [];
-    headers.forEach((_value, name) => names.push(name));
+    headers.forEach((_value, name) => {
+      names.push(name);
+    });
     const unsafeHeaders = names.filter((name) => !SIMPLE_HEADERS.has(name));
     if (!['GET', 'HEAD', 'POST'].includes(method) || unsafeHeaders.length > 0) {
       const preflight = await fetch(url, {
