@@ -57,10 +57,17 @@ describe('presence', () => {
 
     bobTabs[0]!.close();
     await until(() => fixture.server.metrics.stats.subscriptions === 2);
-    // One of two tabs leaving is invisible to others: bob is still here.
+    // One of two tabs leaving: bob is still here, and watchers see his count as presence() does.
+    await until(() => presenceChanges(events).filter((c) => c.userId === 'bob').length === 3);
     expect(presenceChanges(events).filter((c) => c.userId === 'bob')).toEqual([
       { action: 'join', userId: 'bob' },
+      { action: 'update', userId: 'bob' },
+      { action: 'update', userId: 'bob' },
     ]);
+    const counts = events
+      .filter((e) => e.type === '$presence' && (e.payload as PresenceChange).member.userId === 'bob')
+      .map((e) => (e.payload as PresenceChange).member.connections);
+    expect(counts).toEqual([1, 2, 1]);
     bobTabs[1]!.close();
     await until(() => presenceChanges(events).some((c) => c.action === 'leave' && c.userId === 'bob'));
     const { members: after } = await alice.trpc.channel.presence.query({ channel: 'chat:room' });

@@ -604,7 +604,7 @@ export function describeBroker<B extends Broker>(
     });
 
     describe('#presence', () => {
-      it('aggregates connections per user and reports only the changes others must see', async () => {
+      it('aggregates connections per user and reports every change of a member, its count included', async () => {
         const { presence } = await make();
         const channel = uniqueChannel();
         expect(await presence.list(channel)).toEqual([]);
@@ -612,8 +612,11 @@ export function describeBroker<B extends Broker>(
           action: 'join',
           member: { userId: 'u1', name: 'Ann', connections: 1 },
         });
-        // A second tab of the same user is invisible to others.
-        expect(await presence.join(channel, { connectionId: 'c2', userId: 'u1', name: 'Ann' })).toBeNull();
+        // A second tab of the same user is one member with two connections: others see the count change.
+        expect(await presence.join(channel, { connectionId: 'c2', userId: 'u1', name: 'Ann' })).toEqual({
+          action: 'update',
+          member: { userId: 'u1', name: 'Ann', connections: 2 },
+        });
         expect(
           await presence.join(channel, {
             connectionId: 'c3',
@@ -648,13 +651,16 @@ export function describeBroker<B extends Broker>(
         expect(await presence.update(uniqueChannel(), 'c1', { typing: true })).toBeNull();
       });
 
-      it('reports a leave only when a user’s last connection leaves', async () => {
+      it('reports a leave when a user’s last connection leaves, an update with the count before', async () => {
         const { presence } = await make();
         const channel = uniqueChannel();
         await presence.join(channel, { connectionId: 'c1', userId: 'u1', name: 'Ann', meta: { n: 1 } });
         await presence.join(channel, { connectionId: 'c2', userId: 'u1', name: 'Ann', meta: { n: 1 } });
         await presence.join(channel, { connectionId: 'c3', userId: 'u2', name: 'Bob' });
-        expect(await presence.leave(channel, 'c2')).toBeNull();
+        expect(await presence.leave(channel, 'c2')).toEqual({
+          action: 'update',
+          member: { userId: 'u1', name: 'Ann', connections: 1, meta: { n: 1 } },
+        });
         expect(byUserId(await presence.list(channel))).toEqual([
           { userId: 'u1', name: 'Ann', connections: 1, meta: { n: 1 } },
           { userId: 'u2', name: 'Bob', connections: 1 },

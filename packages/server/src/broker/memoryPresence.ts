@@ -29,7 +29,8 @@ export function createMemoryPresence(): PresenceStore {
       if (!entries) channels.set(channel, (entries = new Map()));
       entries.set(entry.connectionId, entry);
       const member = memberOf(entries, entry.userId, entry);
-      return member.connections === 1 ? { action: 'join', member } : null;
+      // Another connection of a member already present changes its count: an update, not a join.
+      return { action: member.connections === 1 ? 'join' : 'update', member };
     },
     async leave(channel, connectionId) {
       const entries = channels.get(channel);
@@ -38,7 +39,7 @@ export function createMemoryPresence(): PresenceStore {
       entries.delete(connectionId);
       if (entries.size === 0) channels.delete(channel);
       const member = memberOf(entries, entry.userId, entry);
-      return member.connections === 0 ? { action: 'leave', member } : null;
+      return { action: member.connections === 0 ? 'leave' : 'update', member };
     },
     async update(channel, connectionId, meta: PresenceMeta) {
       const entries = channels.get(channel);

@@ -173,14 +173,22 @@ export function createRedisPresence(
       // Remembered before Redis answers: if it does not, the next rewrite adds the entry once it is back.
       remember(channel, connectionId, entry);
       const { connections, latest } = await upsert(channel, connectionId, entry);
-      return connections === 1 ? { action: 'join', member: toMember(latest ?? stored(entry), 1) } : null;
+      // Another connection of a member already present changes its count: an update, not a join.
+      return {
+        action: connections === 1 ? 'join' : 'update',
+        member: toMember(latest ?? stored(entry), connections),
+      };
     },
 
     async leave(channel, connectionId) {
       forget(channel, connectionId);
       const removed = await scripts.presenceLeave(keysOf(channel), connectionId);
-      if (!removed || removed[1] > 0) return null;
-      return { action: 'leave', member: toMember(removed[0], 0) };
+      if (!removed) return null;
+      if (removed[1] === 0) return { action: 'leave', member: toMember(removed[0], 0) };
+      // The member stays with fewer connections: its count (and its latest connection's meta) from the list.
+      const { userId } = JSON.parse(removed[0]) as StoredEntry;
+      const member = (await this.list(channel)).find((candidate) => candidate.userId === userId);
+      return member ? { action: 'update', member } : null;
     },
 
     async update(channel, connectionId, meta) {
