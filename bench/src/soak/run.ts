@@ -150,6 +150,16 @@ for (const sample of settled) {
 }
 const heapFloors = floors.filter((value) => value !== undefined && Number.isFinite(value));
 const heapFloorSpread = spread(heapFloors);
+// The trend: the median floor of the last third of the windows against the first third. A leak raises it;
+// one window where the machine was busy elsewhere (buffers pile up while the server is starved of CPU)
+// raises the spread above but not the medians.
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted.length ? sorted[Math.floor((sorted.length - 1) / 2)]! : Number.NaN;
+};
+const third = Math.max(1, Math.floor(heapFloors.length / 3));
+const floorTrend =
+  (median(heapFloors.slice(-third)) - median(heapFloors.slice(0, third))) / median(heapFloors.slice(0, third));
 // p99 of each 5-second interval after warm-up (the ramp to 10,000 connections is not steady state).
 const steady = interval.filter((r) => r.t >= WARMUP_S * 1000);
 const p99 = Math.max(0, ...steady.map((r) => r.p99));
@@ -172,6 +182,7 @@ const summary = {
   heapAfterWarmupSpread: `${(heapSpread * 100).toFixed(1)}%`,
   heapFloorsMb: heapFloors.map((value) => Number(value.toFixed(1))),
   heapFloorSpread: `${(heapFloorSpread * 100).toFixed(1)}%`,
+  heapFloorTrend: `${(floorTrend * 100).toFixed(1)}%`,
   samples,
 };
 const table = [
@@ -188,7 +199,8 @@ Server and load generator share the machine's 2 cores.
 - errors (lost, duplicated, gaps, unexpected closes, failed publishes): ${summary.errors}
 - warm-up: the first ${Math.round(WARMUP_S)} s (a quarter of the run, or until history is full: ${HISTORY_FILL_S} s plus a minute)
 - after warm-up: RSS spread ${summary.rssAfterWarmupSpread}, heap spread ${summary.heapAfterWarmupSpread} (includes garbage awaiting V8's next major GC)
-- heap floor per ${FLOOR_WINDOW_S} s window after warm-up (rises only with a leak): ${summary.heapFloorsMb.join(' → ')} MiB; **floor spread ${summary.heapFloorSpread}** (target: within 10%)
+- heap floor per ${FLOOR_WINDOW_S} s window after warm-up (rises only with a leak): ${summary.heapFloorsMb.join(' → ')} MiB
+- **heap floor trend ${summary.heapFloorTrend}** (median floor of the last third of the windows against the first third; target: within 10%); spread of all windows ${summary.heapFloorSpread}
 
 ${table}
 `;
