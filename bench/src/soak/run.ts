@@ -159,7 +159,8 @@ const median = (values: number[]) => {
 };
 const third = Math.max(1, Math.floor(heapFloors.length / 3));
 const floorTrend =
-  (median(heapFloors.slice(-third)) - median(heapFloors.slice(0, third))) / median(heapFloors.slice(0, third));
+  (median(heapFloors.slice(-third)) - median(heapFloors.slice(0, third))) /
+  median(heapFloors.slice(0, third));
 // p99 of each 5-second interval after warm-up (the ramp to 10,000 connections is not steady state).
 const steady = interval.filter((r) => r.t >= WARMUP_S * 1000);
 const p99 = Math.max(0, ...steady.map((r) => r.p99));

@@ -272,7 +272,8 @@ describe('limits on what a client controls', () => {
         }),
       () => alice.trpc.channel.setPresence.mutate({ channel: 'chat:room', meta: { blob: 'x'.repeat(2000) } }),
       // 500 characters, 3,008 bytes: the limit is in bytes.
-      () => alice.trpc.channel.setPresence.mutate({ channel: 'chat:room', meta: { blob: '一'.repeat(1000) } }),
+      () =>
+        alice.trpc.channel.setPresence.mutate({ channel: 'chat:room', meta: { blob: '一'.repeat(1000) } }),
       () =>
         alice.trpc.channel.publish.mutate({
           channel: `chat:${'r'.repeat(200)}`,
