@@ -33,6 +33,7 @@ export async function idleScenario(ctx: BenchContext): Promise<void> {
         book.add(M.idleRss, kind, sample.rssPerConnKiB);
         book.add(M.idleHeap, kind, sample.heapPerConnKiB);
         book.add(M.connectCpu, kind, sample.connectCpuUs);
+        book.add(M.connectLoadgenCpu, kind, sample.connectLoadgenCpuUs);
         book.add(M.connectRate, kind, sample.connectRate);
         if (sample.wide) {
           book.add(M.wide, kind, sample.wide.deliveriesPerSec, sample.wide);
@@ -118,6 +119,7 @@ async function holdIdle(
       rssBytes: after.rssBytes,
       baselineRssBytes: before.rssBytes,
       connectCpuUs: (connect.serverCpuMs * 1000) / count,
+      connectLoadgenCpuUs: (connect.loadgenCpuMs * 1000) / count,
       connectRate: (count / connect.result.elapsedMs) * 1000,
       wide: wideResult,
     };
