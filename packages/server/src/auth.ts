@@ -31,9 +31,10 @@ export function extractToken(req: IncomingMessage, cookieName: string): string |
 export type TokenVerifier = (token: string) => Promise<AuthUser>;
 
 /**
- * Verified tokens remembered per verifier (about 0.5 KiB each: the token string and its user), so a
- * reconnect storm or a client that reconnects often pays for WebCrypto's HMAC once per token, not once per
- * connect. Least recently used entries go first.
+ * Verified tokens remembered per verifier (about 0.5 KiB each for a typical token: the string and its
+ * user), so a reconnect storm or a client that reconnects often pays for verification once per token, not
+ * once per connect. Least recently used entries go first. Only tokens that verified are kept, so nobody
+ * without the secret can fill it.
  */
 export const TOKEN_CACHE_MAX_ENTRIES = 10_000;
 
