@@ -4,6 +4,7 @@
  * in `stop()`; register it in `afterEach`/`afterAll`.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { SignJWT } from 'jose';
@@ -69,8 +70,14 @@ export async function startServerProcess(env: Record<string, string>, port?: num
       reject(new Error(`server exited with ${code}:\n${output}`));
     });
   });
-  // Keep draining output so a full pipe never blocks the child.
-  child.stdout!.resume();
+  // Keep draining output so a full pipe never blocks the child; SERVER_LOG_DIR keeps it for debugging.
+  const logDir = process.env.SERVER_LOG_DIR;
+  if (logDir) {
+    const log = createWriteStream(`${logDir}/server-${boundPort}.log`, { flags: 'a' });
+    log.write(output);
+    child.stdout!.pipe(log);
+    child.stderr!.pipe(log);
+  } else child.stdout!.resume();
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const signal = async (name: NodeJS.Signals) => {
     if (child.exitCode === null && child.signalCode === null) child.kill(name);
