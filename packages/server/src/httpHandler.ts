@@ -3,6 +3,7 @@ import { isSwitchboardError } from '@switchboard/protocol';
 import { getHTTPStatusCodeFromError } from '@trpc/server/http';
 import type { Logger } from 'pino';
 import { toTRPCError } from './errors.ts';
+import { sendJson } from './jsonResponse.ts';
 import { redactUrl } from './logger.ts';
 import { parseRequestTarget } from './requestDecoding.ts';
 
@@ -41,14 +42,7 @@ export function createHttpHandler(
     }
     // Client-caused errors explain themselves; server faults do not leak their message.
     const message = status < 500 && error instanceof Error ? error.message : 'internal error';
-    const body = JSON.stringify({ error: message });
-    res
-      .writeHead(status, {
-        'content-type': 'application/json',
-        'content-length': Buffer.byteLength(body),
-        'cache-control': 'no-store',
-      })
-      .end(body);
+    sendJson(res, status, { error: message });
   }
 
   const fallback = onHttpRequest ?? notFound;
@@ -73,5 +67,5 @@ export function createHttpHandler(
 }
 
 function notFound(_req: IncomingMessage, res: ServerResponse): void {
-  res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'not found' }));
+  sendJson(res, 404, { error: 'not found' });
 }

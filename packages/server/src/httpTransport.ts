@@ -11,10 +11,11 @@ import { toTRPCError } from './errors.ts';
 import { type Fanout, isChannelStream } from './fanout.ts';
 import { authenticateRequest, type RequestAuthDeps } from './httpAuth.ts';
 import type { HttpRoute } from './httpHandler.ts';
+import { sendJson } from './jsonResponse.ts';
 import { createTokenBucket, type TokenBucket } from './limits.ts';
 import type { ServerStats } from './metrics.ts';
 import type { ResolvedServerOptions } from './options.ts';
-import { isOriginAllowed } from './origin.ts';
+import { answerCors, isOriginAllowed } from './origin.ts';
 import type { Presence } from './presence.ts';
 import type { Registry } from './registry.ts';
 import { decodeComponent, parseRequestTarget } from './requestDecoding.ts';
@@ -77,26 +78,6 @@ export function createHttpTransport(deps: HttpTransportDeps): HttpRoute {
     return true;
   }
 
-  /** CORS for allowed cross-origin callers (same-origin needs none); true when the request was a preflight. */
-  function cors(req: IncomingMessage, res: ServerResponse): boolean {
-    const origin = req.headers.origin;
-    if (origin !== undefined) {
-      res.setHeader('access-control-allow-origin', origin);
-      res.setHeader('access-control-allow-credentials', 'true');
-      res.setHeader('vary', 'origin');
-    }
-    if (req.method !== 'OPTIONS') return false;
-    res
-      .writeHead(204, {
-        'access-control-allow-methods': 'GET, POST, OPTIONS',
-        'access-control-allow-headers':
-          'authorization, content-type, trpc-accept, trpc-batch-mode, last-event-id, x-trpc-source',
-        'access-control-max-age': '600',
-      })
-      .end();
-    return true;
-  }
-
   /** The user, or the refusal as a TRPCError (its code carries the HTTP status). */
   async function admitRequest(
     req: IncomingMessage,
@@ -128,16 +109,7 @@ export function createHttpTransport(deps: HttpTransportDeps): HttpRoute {
   }
 
   /** A refusal before a stream starts: a plain status and `{ error }`, as the upgrade answers. */
-  function refuse(res: ServerResponse, status: number, error: string): void {
-    const body = JSON.stringify({ error });
-    res
-      .writeHead(status, {
-        'content-type': 'application/json',
-        'content-length': Buffer.byteLength(body),
-        'cache-control': 'no-store',
-      })
-      .end(body);
-  }
+  const refuse = (res: ServerResponse, status: number, error: string) => sendJson(res, status, { error });
 
   /** tRPC's `serialized-error` event, which `httpSubscriptionLink` turns into a TRPCClientError. */
   function errorChunk(cause: unknown, path: string, ctx: SwitchboardContext): string {
@@ -293,7 +265,13 @@ export function createHttpTransport(deps: HttpTransportDeps): HttpRoute {
       const url = parseRequestTarget(req.url);
       if (!isOriginAllowed(req, options.allowedOrigins))
         return refuse(res, UpgradeStatus.FORBIDDEN, 'origin not allowed');
-      if (cors(req, res)) return;
+      if (
+        answerCors(req, res, {
+          methods: 'GET, POST, OPTIONS',
+          headers: 'authorization, content-type, trpc-accept, trpc-batch-mode, last-event-id, x-trpc-source',
+        })
+      )
+        return;
       // Still percent-encoded: tRPC's handler decodes the path itself (guarded).
       const rawPath = url.pathname.slice(prefix.length);
       const path = decodeComponent(rawPath, 'procedure path');

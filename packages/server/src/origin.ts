@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 
 /**
  * The `Origin` allow-list, the same for the WebSocket upgrade and the HTTP transport: exact matches from
@@ -15,4 +15,31 @@ export function isOriginAllowed(req: IncomingMessage, allowedOrigins: readonly s
   } catch {
     return false;
   }
+}
+
+/**
+ * CORS for a request whose origin passed `isOriginAllowed` (same-origin requests need none): the allow
+ * headers for its origin and, for a preflight (`OPTIONS`), the 204 answer naming `methods` and `headers`.
+ * Returns true when it answered the preflight.
+ */
+export function answerCors(
+  req: IncomingMessage,
+  res: ServerResponse,
+  allow: { methods: string; headers: string },
+): boolean {
+  const origin = req.headers.origin;
+  if (origin !== undefined) {
+    res.setHeader('access-control-allow-origin', origin);
+    res.setHeader('access-control-allow-credentials', 'true');
+    res.setHeader('vary', 'origin');
+  }
+  if (req.method !== 'OPTIONS') return false;
+  res
+    .writeHead(204, {
+      'access-control-allow-methods': allow.methods,
+      'access-control-allow-headers': allow.headers,
+      'access-control-max-age': '600',
+    })
+    .end();
+  return true;
 }

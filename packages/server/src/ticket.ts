@@ -80,6 +80,9 @@ export function createTicketIssuer(options: {
       if (dot <= 0 || ticket.length > 4096) return null;
       const payload = ticket.slice(0, dot);
       const signature = Buffer.from(ticket.slice(dot + 1), 'base64url');
+      // Only the canonical spelling: base64url ignores the unused bits of a last character, and the test of
+      // "an altered ticket is refused" should not depend on which bits were altered.
+      if (signature.toString('base64url') !== ticket.slice(dot + 1)) return null;
       const expected = sign(payload);
       if (signature.length !== expected.length || !timingSafeEqual(signature, expected)) return null;
       // Signed by us, so well-formed; parsed defensively all the same (the key may be shared).

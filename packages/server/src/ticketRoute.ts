@@ -1,10 +1,11 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import { UpgradeStatus } from '@switchboard/protocol';
 import type { Logger } from 'pino';
 import type { AuthUser, TokenVerifier } from './auth.ts';
 import type { HttpRoute } from './httpHandler.ts';
+import { sendJson } from './jsonResponse.ts';
 import type { ResolvedServerOptions } from './options.ts';
-import { isOriginAllowed } from './origin.ts';
+import { answerCors, isOriginAllowed } from './origin.ts';
 import type { TicketIssuer } from './ticket.ts';
 
 /**
@@ -36,46 +37,20 @@ export function createTicketRoute(deps: {
     }
   }
 
-  function answer(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
-    const text = JSON.stringify(body);
-    res
-      .writeHead(status, {
-        'content-type': 'application/json',
-        'content-length': String(Buffer.byteLength(text)),
-        'cache-control': 'no-store',
-        ...headers,
-      })
-      .end(text);
-  }
-
   return {
     matches: (pathname) => pathname === options.ticketPath,
     async handle(req, res) {
       if (!isOriginAllowed(req, options.allowedOrigins)) {
-        return answer(res, UpgradeStatus.FORBIDDEN, { error: 'origin not allowed' });
+        return sendJson(res, UpgradeStatus.FORBIDDEN, { error: 'origin not allowed' });
       }
       // A page on an allowed other origin exchanges its token here with `fetch` and an Authorization
-      // header: the browser asks first (preflight) and reads the answer only with these headers.
-      const origin = req.headers.origin;
-      if (origin !== undefined) {
-        res.setHeader('access-control-allow-origin', origin);
-        res.setHeader('access-control-allow-credentials', 'true');
-        res.setHeader('vary', 'origin');
-      }
-      if (req.method === 'OPTIONS') {
-        res
-          .writeHead(204, {
-            'access-control-allow-methods': 'POST, OPTIONS',
-            'access-control-allow-headers': 'authorization, content-type',
-            'access-control-max-age': '600',
-          })
-          .end();
-        return;
-      }
-      if (req.method !== 'POST') return answer(res, 405, { error: 'use POST' }, { allow: 'POST, OPTIONS' });
+      // header: the browser asks first (preflight) and reads the answer only with the CORS headers.
+      if (answerCors(req, res, { methods: 'POST, OPTIONS', headers: 'authorization, content-type' })) return;
+      if (req.method !== 'POST') return sendJson(res, 405, { error: 'use POST' }, { allow: 'POST, OPTIONS' });
       const user = await userOf(req);
-      if (!user) return answer(res, UpgradeStatus.UNAUTHORIZED, { error: 'missing or invalid credentials' });
-      return answer(res, 200, deps.tickets.issue(user));
+      if (!user)
+        return sendJson(res, UpgradeStatus.UNAUTHORIZED, { error: 'missing or invalid credentials' });
+      return sendJson(res, 200, deps.tickets.issue(user));
     },
   };
 }
