@@ -35,7 +35,11 @@ export function startConnectAttempt(timeoutMs: number, onAbandon: (reason: strin
 
   return {
     within(work) {
-      if (abandoned !== undefined) return Promise.reject(new Error(abandoned));
+      if (abandoned !== undefined) {
+        // Started before it was handed over: its failure is moot now, and must not surface as unhandled.
+        Promise.resolve(work).catch(() => {});
+        return Promise.reject(new Error(abandoned));
+      }
       return new Promise((resolve, reject) => {
         rejecters.add(reject);
         Promise.resolve(work).then(
