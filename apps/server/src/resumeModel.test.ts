@@ -210,16 +210,7 @@ async function runModel(seed: number, withRedis: boolean) {
     active.set(key, subscription);
   }
 
-  /** What `s` must have received by now: acknowledged publishes on its channel started after it started. */
-  const expectedOf = (s: Subscription) =>
-    publications.filter(
-      (p) =>
-        p.channel === s.channel &&
-        p.state === 'acked' &&
-        s.startedAt !== undefined &&
-        p.seq > s.startedAt &&
-        (s.stoppedAt === undefined || p.seq <= s.stoppedAt),
-    );
+  const expectedOf = (s: Subscription) => expectedFor(s, publications);
   /** Everything expected has arrived, or a `$gap` arrived after it was due (it will not come later). */
   const caughtUp = (s: Subscription) => {
     if (s.startedAt === undefined) return false;
@@ -303,6 +294,18 @@ async function runModel(seed: number, withRedis: boolean) {
   return { counts, publications: publications.length, subscriptions: subscriptions.length };
 }
 
+/** What `s` must have received: acknowledged publishes on its channel started while it was subscribed. */
+function expectedFor(s: Subscription, publications: Publication[]): Publication[] {
+  return publications.filter(
+    (p) =>
+      p.channel === s.channel &&
+      p.state === 'acked' &&
+      s.startedAt !== undefined &&
+      p.seq > s.startedAt &&
+      (s.stoppedAt === undefined || p.seq <= s.stoppedAt),
+  );
+}
+
 /** The promise, for one subscription: exactly once, in order, or a `$gap` exactly where events are missing. */
 function check(s: Subscription, publications: Publication[]) {
   const where = `subscription of client ${s.client} to channel ${s.channel}`;
@@ -322,15 +325,7 @@ function check(s: Subscription, publications: Publication[]) {
   // Explicit notices of loss: a `$gap`, or the error that ended the subscription.
   const notices = s.arrivals.flatMap((a, index) => (a.kind === 'event' ? [] : [index]));
   const received = new Set(seqs);
-  const expected = publications.filter(
-    (p) =>
-      p.channel === s.channel &&
-      p.state === 'acked' &&
-      s.startedAt !== undefined &&
-      p.seq > s.startedAt &&
-      (s.stoppedAt === undefined || p.seq <= s.stoppedAt),
-  );
-  for (const missing of expected.filter((p) => !received.has(p.seq))) {
+  for (const missing of expectedFor(s, publications).filter((p) => !received.has(p.seq))) {
     // Covered when a notice arrived after the last event before it and before the first event after it.
     const before = events.filter((e) => e.seq < missing.seq).at(-1)?.index ?? -1;
     const after = events.find((e) => e.seq > missing.seq)?.index ?? Number.POSITIVE_INFINITY;
