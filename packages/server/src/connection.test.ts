@@ -12,6 +12,12 @@ function nextFrame(socket: WebSocket): Promise<unknown> {
   return new Promise((resolve) => socket.once('message', (data) => resolve(JSON.parse(data.toString()))));
 }
 
+/** A round trip after which every earlier frame of this socket has been answered (whoami names no channel). */
+async function alicePing(socket: WebSocket, frames: { id?: number }[]) {
+  socket.send(JSON.stringify({ id: 999, method: 'query', params: { path: 'whoami' } }));
+  await until(() => frames.some((f) => f.id === 999));
+}
+
 describe('connection', () => {
   it.each([
     ['malformed JSON', '{"id":1,', 'malformed JSON frame'],
@@ -108,7 +114,30 @@ describe('connection', () => {
     expect(await client.trpc.whoami.query()).toMatchObject({ userId: 'alice' });
   });
 
-  it('answers a duplicate subscription id with an error and keeps the first subscription', async () => {
+  it('serves a request sent again while its first copy is in flight once (a retransmission)', async () => {
+    const fixture = await server();
+    const socket = track(await connectRaw(fixture.wsUrl, await fixture.sign('alice')), (s) => s.close());
+    const publish = JSON.stringify({
+      id: 3,
+      method: 'mutation',
+      params: {
+        path: 'channel.publish',
+        input: { json: { channel: 'chat:retransmit', type: 'message', payload: { text: 'once' } } },
+      },
+    });
+    const frames: { id?: number; error?: unknown; result?: unknown }[] = [];
+    socket.on('message', (data) => frames.push(JSON.parse(data.toString())));
+    // As @trpc/client does when it reconnects while flushing: the same request twice, back to back.
+    socket.send(publish);
+    socket.send(publish);
+    await until(() => frames.some((f) => f.id === 3));
+    await alicePing(socket, frames);
+    expect(frames.filter((f) => f.id === 3)).toHaveLength(1);
+    const history = await fixture.server.broker.history('chat:retransmit', { last: 10 });
+    expect(history.recovered && history.events).toHaveLength(1);
+  });
+
+  it('ignores a subscription id sent again while it is active, and keeps the first subscription', async () => {
     const fixture = await server();
     const socket = track(await connectRaw(fixture.wsUrl, await fixture.sign('alice')), (s) => s.close());
     const subscribe = JSON.stringify({
@@ -120,7 +149,10 @@ describe('connection', () => {
     socket.on('message', (data) => frames.push(JSON.parse(data.toString())));
     socket.send(subscribe);
     socket.send(subscribe);
-    await until(() => frames.some((f) => f.error) && frames.some((f) => f.result?.type === 'started'));
+    await until(() => frames.some((f) => f.result?.type === 'started'));
+    await alicePing(socket, frames);
+    expect(frames.filter((f) => f.error)).toEqual([]);
+    expect(frames.filter((f) => f.result?.type === 'started')).toHaveLength(1);
     expect(fixture.server.metrics.stats.subscriptions).toBe(1);
   });
 

@@ -11,7 +11,6 @@ import {
   type AnyTRPCRouter,
   callTRPCProcedure,
   getErrorShape,
-  TRPCError,
   transformTRPCResponse,
 } from '@trpc/server';
 import type { TRPCResponseMessage } from '@trpc/server/rpc';
@@ -63,6 +62,8 @@ class LiveConnection implements Connection {
   readonly presenceMeta = new Map<string, PresenceMeta>();
   /** Active subscriptions by request id: stopping one releases whatever it holds. */
   private readonly subscriptions = new Map<string | number, () => void>();
+  /** Ids of queries and mutations being served (created on first use). */
+  private calls: Set<string | number> | undefined;
   private readonly rate: TokenBucket;
   private refusedInARow = 0;
   /** Requests naming the same channel run in arrival order (see `keyedQueue.ts`). */
@@ -240,15 +241,16 @@ class LiveConnection implements Connection {
           ? { ...input, lastEventId: params.lastEventId }
           : { lastEventId: params.lastEventId };
     }
+    // A request whose id is still in flight (or an active subscription's) is a retransmission, not a new
+    // request: `@trpc/client` can send a request again on the socket it reconnected with while the first
+    // copy is being served. Served once, answered once; never stored twice or refused as a duplicate (an
+    // error would end the client's live subscription).
+    if (this.subscriptions.has(id) || this.calls?.has(id)) {
+      this.log().debug({ id, path: params.path }, 'request id already in flight: ignored');
+      return;
+    }
     let signal: AbortSignal | undefined;
     if (method === 'subscription') {
-      if (this.subscriptions.has(id)) {
-        this.respondError(
-          message,
-          new TRPCError({ code: 'BAD_REQUEST', message: `duplicate subscription id ${id}` }),
-        );
-        return;
-      }
       if (this.subscriptions.size >= this.deps.options.maxSubscriptionsPerConnection) {
         this.fail(connectionErrors.tooManySubscriptions());
         return;
@@ -258,6 +260,7 @@ class LiveConnection implements Connection {
       this.subscriptions.set(id, () => abort.abort());
       signal = abort.signal;
     }
+    if (!signal) (this.calls ??= new Set()).add(id);
     const run = () => this.handleRequest(message, input, signal);
     const channel = channelOf(input);
     if (channel === undefined) void run();
@@ -279,6 +282,7 @@ class LiveConnection implements Connection {
         batchIndex: 0,
       });
       if (!signal) {
+        this.calls?.delete(id);
         this.respond({ id, result: { type: 'data', data: result } });
         return;
       }
@@ -298,6 +302,7 @@ class LiveConnection implements Connection {
       this.respond({ id, result: { type: 'started' } });
     } catch (cause) {
       if (signal && !signal.aborted) this.subscriptions.delete(id);
+      if (!signal) this.calls?.delete(id);
       this.respondError(message, cause, ctx);
     }
   }
