@@ -7,12 +7,7 @@ import {
   SwitchboardError,
   transformer,
 } from '@switchboard/protocol';
-import {
-  type AnyTRPCRouter,
-  callTRPCProcedure,
-  getErrorShape,
-  transformTRPCResponse,
-} from '@trpc/server';
+import { type AnyTRPCRouter, callTRPCProcedure, getErrorShape, transformTRPCResponse } from '@trpc/server';
 import type { TRPCResponseMessage } from '@trpc/server/rpc';
 import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
