@@ -37,58 +37,32 @@ export interface ConnectionFailure {
  * Server-Sent Events) after an `auto` client fell back, or with `transport: 'http'`.
  */
 export type ConnectionState =
-  | {
-      status: 'idle';
-      transport: TransportKind;
-      attempt: 0;
-      lastClose?: CloseInfo;
-      attemptError?: string;
-      nextRetryAt?: undefined;
-      authError?: undefined;
-      error?: undefined;
-    }
-  | {
-      status: 'connecting';
-      transport: TransportKind;
-      attempt: number;
-      lastClose?: CloseInfo;
-      attemptError?: string;
-      nextRetryAt?: number;
-      authError?: undefined;
-      error?: undefined;
-    }
-  | {
-      status: 'open';
-      transport: TransportKind;
-      attempt: 0;
-      lastClose?: CloseInfo;
-      attemptError?: string;
-      nextRetryAt?: undefined;
-      authError?: undefined;
-      error?: undefined;
-    }
-  | {
-      status: 'reconnecting';
-      transport: TransportKind;
-      attempt: number;
-      lastClose?: CloseInfo;
-      attemptError?: string;
-      nextRetryAt?: number;
-      authError?: undefined;
-      error?: undefined;
-    }
-  | {
+  | (StateFields & { status: 'idle'; attempt: 0; nextRetryAt?: undefined } & NoFailure)
+  | (StateFields & { status: 'connecting'; attempt: number; nextRetryAt?: number } & NoFailure)
+  | (StateFields & { status: 'open'; attempt: 0; nextRetryAt?: undefined } & NoFailure)
+  | (StateFields & { status: 'reconnecting'; attempt: number; nextRetryAt?: number } & NoFailure)
+  | (StateFields & {
       status: 'closed';
-      transport: TransportKind;
       attempt: number;
-      lastClose?: CloseInfo;
-      attemptError?: string;
       nextRetryAt?: undefined;
       /** Set when the server refused the credentials: `error.code` is UNAUTHORIZED or FORBIDDEN. */
       authError?: AuthError;
       /** Why the client stopped, when it was not `close()`. */
       error?: ConnectionFailure;
-    };
+    });
+
+/** The fields every state has. */
+interface StateFields {
+  transport: TransportKind;
+  lastClose?: CloseInfo;
+  attemptError?: string;
+}
+
+/** Only a `closed` client has failed: the other states carry no failure. */
+interface NoFailure {
+  authError?: undefined;
+  error?: undefined;
+}
 
 export type ConnectionStatus = ConnectionState['status'];
 
