@@ -25,6 +25,10 @@ const benchmarksFile = join(benchDir, '..', 'BENCHMARKS.md');
 const TABLE_START = '<!-- bench:results:start -->';
 const TABLE_END = '<!-- bench:results:end -->';
 
+/** `BENCH_ONLY=idle,redis` runs only those scenarios (while working on one figure); unset runs all.
+ * A partial run writes `latest-partial.*` and leaves BENCHMARKS.md alone. */
+const only = process.env.BENCH_ONLY?.split(',').map((name) => name.trim());
+
 const book = new ResultBook(config.quick, config);
 rmSync(serverLogDir, { recursive: true, force: true });
 declareMetrics(book, config);
@@ -64,16 +68,16 @@ function finish(code: number): never | void {
 
   mkdirSync(resultsDir, { recursive: true });
   const stamp = results.startedAt.replace(/[:.]/g, '-');
-  const suffix = config.quick ? '-quick' : '';
+  const suffix = config.quick ? '-quick' : only ? '-partial' : '';
   const markdown = markdownReport(results);
   const json = `${JSON.stringify(results, null, 2)}\n`;
   writeFileSync(join(resultsDir, `${stamp}${suffix}.json`), json);
   writeFileSync(join(resultsDir, `${stamp}${suffix}.md`), `${markdown}\n`);
   writeFileSync(join(resultsDir, `latest${suffix}.json`), json);
   writeFileSync(join(resultsDir, `latest${suffix}.md`), `${markdown}\n`);
-  if (!config.quick) updateBenchmarksFile(markdown);
+  if (!suffix) updateBenchmarksFile(markdown);
   process.stdout.write(
-    `\nwrote ${join(resultsDir, `latest${suffix}.md`)} and .json${config.quick ? '' : ', BENCHMARKS.md'}\n`,
+    `\nwrote ${join(resultsDir, `latest${suffix}.md`)} and .json${suffix ? '' : ', BENCHMARKS.md'}\n`,
   );
   killAllChildren();
   process.exit(code);
@@ -104,7 +108,8 @@ function updateBenchmarksFile(markdown: string) {
   writeFileSync(benchmarksFile, next);
 }
 
-async function step(name: string, run: (ctx: BenchContext) => Promise<void>) {
+async function step(name: string, run: (ctx: BenchContext) => Promise<void>, id: string) {
+  if (only && !only.includes(id)) return;
   if (!ctx.hasTime(30_000)) {
     book.note(`${name} skipped: time budget`);
     return;
@@ -121,15 +126,15 @@ async function step(name: string, run: (ctx: BenchContext) => Promise<void>) {
 
 ctx.log(`${config.quick ? 'quick smoke run' : 'full run'}; load average ${loadAverage()}`);
 if (process.env.BENCH_PROFILE === '1') {
-  await step('profile (--cpu-prof) of the fan-out', profileScenario);
+  await step('profile (--cpu-prof) of the fan-out', profileScenario, 'profile');
   killAllChildren();
   process.exit(0);
 }
-await step('fan-out and latency, 1 channel', fanoutScenario);
-await step('idle memory and 100-channel fan-out', idleScenario);
+await step('fan-out and latency, 1 channel', fanoutScenario, 'fanout');
+await step('idle memory and 100-channel fan-out', idleScenario, 'idle');
 if (config.bigIdleConnections > 0) {
-  await step(`${config.bigIdleConnections} idle connections`, bigIdleScenario);
+  await step(`${config.bigIdleConnections} idle connections`, bigIdleScenario, 'bigIdle');
 }
-await step('two instances on Redis', redisScenario);
-await step('reconnect storm', stormScenario);
+await step('two instances on Redis', redisScenario, 'redis');
+await step('reconnect storm', stormScenario, 'storm');
 finish(0);
