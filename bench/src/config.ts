@@ -30,6 +30,13 @@ export interface BenchConfig {
   /** Subscribers split over two instances on Redis. */
   redisSubscribers: number;
   redisBurstEvents: number;
+  /**
+   * Issue 15's Redis latency figure: a low fixed rate, so no system is near saturation and the figure is
+   * the path through Redis; long enough for a p99 over many publishes (rate × duration × subscribers
+   * samples).
+   */
+  redisLowRatePublishesPerSecond: number;
+  redisLowRateDurationMs: number;
   /** Clients of the reconnect storm, spread over `stormChannels`. */
   stormClients: number;
   stormChannels: number;
@@ -54,6 +61,8 @@ export const fullConfig: BenchConfig = {
   latencyDurationMs: 2_000,
   redisSubscribers: 1_000,
   redisBurstEvents: 100,
+  redisLowRatePublishesPerSecond: 10,
+  redisLowRateDurationMs: 10_000,
   stormClients: 5_000,
   stormChannels: 50,
   stormTimeoutMs: 60_000,
@@ -75,6 +84,8 @@ export const quickConfig: BenchConfig = {
   latencyDurationMs: 1_000,
   redisSubscribers: 500,
   redisBurstEvents: 40,
+  redisLowRatePublishesPerSecond: 10,
+  redisLowRateDurationMs: 3_000,
   stormClients: 1_000,
   stormChannels: 10,
   stormTimeoutMs: 30_000,

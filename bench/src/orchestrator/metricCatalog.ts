@@ -30,6 +30,8 @@ export const M = {
   redisCpu: 'redis.cpu',
   redisP50: 'redis.p50',
   redisP99: 'redis.p99',
+  redisLowP50: 'redis.lowRateP50',
+  redisLowP99: 'redis.lowRateP99',
   stormDone: 'storm.done',
   stormFromKill: 'storm.fromKill',
   stormPeak: 'storm.peak',
@@ -138,6 +140,17 @@ export function declareMetrics(book: ResultBook, config: BenchConfig): void {
     ...redis,
   });
   book.metric(M.redisP99, `Redis, 2 instances: latency p99 at ${config.latencyPublishesPerSecond}/s`, 'ms', {
+    ...lower,
+    digits: 2,
+    ...redis,
+  });
+  const low = config.redisLowRatePublishesPerSecond;
+  book.metric(M.redisLowP50, `Redis, 2 instances: latency p50 at ${low}/s`, 'ms', {
+    ...lower,
+    digits: 2,
+    ...redis,
+  });
+  book.metric(M.redisLowP99, `Redis, 2 instances: latency p99 at ${low}/s`, 'ms', {
     ...lower,
     digits: 2,
     ...redis,

@@ -13,7 +13,9 @@ const HEADERS = [
 
 function systemFor(metric: Metric, column: (typeof COLUMNS)[number]): SystemId | undefined {
   if (!metric.redis) return column;
-  return column === 'sio' || column === 'sb' ? (`${column}-redis` as SystemId) : undefined;
+  return column === 'raw' || column === 'sio' || column === 'sb'
+    ? (`${column}-redis` as SystemId)
+    : undefined;
 }
 
 function format(value: number, digits: number): string {
@@ -22,8 +24,8 @@ function format(value: number, digits: number): string {
 }
 
 /**
- * One cell: the median, and its ratio to the raw reference of the same run (for Redis rows, Switchboard's
- * ratio to Socket.IO with its Redis adapter, as the raw reference has no Redis variant).
+ * One cell: the median, and its ratio to the raw reference of the same run (for Redis rows, to the raw
+ * reference forwarding through Redis pub/sub).
  */
 function cell(metric: Metric, column: (typeof COLUMNS)[number]): string {
   const system = systemFor(metric, column);
@@ -32,7 +34,7 @@ function cell(metric: Metric, column: (typeof COLUMNS)[number]): string {
   const value = median(samples);
   if (!Number.isFinite(value)) return '—';
   let text = format(value, metric.digits);
-  const baseSystem = metric.redis ? 'sio-redis' : 'raw';
+  const baseSystem = metric.redis ? 'raw-redis' : 'raw';
   const base = median(metric.samples[baseSystem]);
   if (system !== baseSystem && Number.isFinite(base) && base !== 0 && metric.unit !== '%') {
     const limit = median(metric.samples.pre);
@@ -40,7 +42,7 @@ function cell(metric: Metric, column: (typeof COLUMNS)[number]): string {
       metric.vsPreEncoded && (system === 'sb' || system === 'sse') && Number.isFinite(limit) && limit !== 0
         ? `, ${(value / limit).toFixed(2)}× pre`
         : '';
-    text += ` (${(value / base).toFixed(2)}×${metric.redis ? ' SIO' : ''}${vsLimit})`;
+    text += ` (${(value / base).toFixed(2)}×${vsLimit})`;
   }
   return text;
 }
@@ -195,11 +197,21 @@ export function judgeTargets(results: RunResults): TargetOutcome[] {
       `Switchboard ${f(rssSb!, 1)} KiB = ${x(rssSb!, rssRaw!)} raw (${f(rssRaw!, 1)} KiB)`,
     ),
   );
-  out.push({
-    target: 'Redis p99 at 10 publishes/s ≤ 1.5× raw ws forwarding through Redis pub/sub (issue 15)',
-    status: 'not measured',
-    evidence: 'the bench has no raw ws + Redis pub/sub server yet',
-  });
+  const lowRate = (results.config as { redisLowRatePublishesPerSecond?: number })
+    .redisLowRatePublishesPerSecond;
+  const [lowRaw, lowSio, lowSb] = (['raw-redis', 'sio-redis', 'sb-redis'] as const).map((s) =>
+    get(M.redisLowP99, s),
+  );
+  const [lowP50Raw, lowP50Sb] = (['raw-redis', 'sb-redis'] as const).map((s) => get(M.redisLowP50, s));
+  out.push(
+    outcome(
+      `Redis p99 at ${lowRate ?? 10} publishes/s ≤ 1.5× raw ws forwarding through Redis pub/sub (issue 15)`,
+      [lowRaw!, lowSb!],
+      () => lowSb! <= 1.5 * lowRaw!,
+      `Switchboard p99 ${f(lowSb!, 2)} ms = ${x(lowSb!, lowRaw!)} raw ws + Redis (${f(lowRaw!, 2)} ms); ` +
+        `p50 ${f(lowP50Sb!, 2)} vs ${f(lowP50Raw!, 2)} ms; Socket.IO p99 ${f(lowSio!, 2)} ms`,
+    ),
+  );
   return out;
 }
 
@@ -222,7 +234,7 @@ export function markdownReport(results: RunResults): string {
     '',
     `Run ${results.startedAt} (${((results.durationMs ?? 0) / 1000).toFixed(0)} s). Each figure is the median of ` +
       `${(results.config as { repetitions: number }).repetitions} repetition(s) unless marked "one run"; ` +
-      'the ratio is to the raw `ws` reference in the same run (Redis rows: Switchboard ÷ Socket.IO + redis-adapter).',
+      'the ratio is to the raw `ws` reference in the same run (Redis rows: to raw `ws` forwarding through Redis pub/sub).',
     '',
     markdownTable(results),
     '',

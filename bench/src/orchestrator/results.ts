@@ -3,7 +3,7 @@
  * table shows medians. Systems are the single instances (Switchboard twice: WebSocket and SSE subscribers)
  * plus the two-instance Redis variants.
  */
-export type SystemId = 'raw' | 'pre' | 'sio' | 'sb' | 'sse' | 'sio-redis' | 'sb-redis';
+export type SystemId = 'raw' | 'pre' | 'sio' | 'sb' | 'sse' | 'raw-redis' | 'sio-redis' | 'sb-redis';
 
 export const systemLabels: Record<SystemId, string> = {
   raw: 'raw ws',
@@ -11,6 +11,7 @@ export const systemLabels: Record<SystemId, string> = {
   sio: 'Socket.IO 4.8',
   sb: 'Switchboard',
   sse: 'Switchboard, SSE subscribers',
+  'raw-redis': 'raw ws + Redis pub/sub (2 instances)',
   'sio-redis': 'Socket.IO 4.8 + redis-adapter (2 instances)',
   'sb-redis': 'Switchboard + Redis broker (2 instances)',
 };
@@ -23,7 +24,7 @@ export interface Metric {
   higherIsBetter: boolean;
   /** Digits after the decimal point in the table. */
   digits: number;
-  /** Measured on the two-instance Redis systems (`sio-redis`, `sb-redis`) instead of single instances. */
+  /** Measured on the two-instance Redis systems (`raw-redis`, `sio-redis`, `sb-redis`) instead of single instances. */
   redis: boolean;
   /** Switchboard's cells also show the ratio to the pre-encoded `ws` server (issue 15's limit). */
   vsPreEncoded: boolean;

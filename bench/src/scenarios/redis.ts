@@ -7,17 +7,23 @@ import type { ServerKind } from '../wire.ts';
 
 const key = (kind: ServerKind) => `redis-${kind}`;
 
+/** The systems on Redis; `raw` with a Redis URL is the raw `ws` reference forwarding through pub/sub. */
+const KINDS = ['raw', 'sio', 'sb'] as const;
+
 /**
  * Two instances of a system on one redis-server: subscribers split between them, the publisher on the
- * first, so half of every delivery crosses Redis. Socket.IO uses `@socket.io/redis-adapter`, Switchboard
- * `createRedisBroker` from `@switchboard/server/redis` (skipped with a note when it is not there).
+ * first, so half of every delivery crosses Redis. The raw `ws` reference forwards through Redis pub/sub
+ * (`servers/rawRedis.ts`), Socket.IO uses `@socket.io/redis-adapter`, Switchboard `createRedisBroker` from
+ * `@switchboard/server/redis` (skipped with a note when it is not there). Per repetition: a burst, the
+ * latency at the fan-out scenario's rate (100/s: near saturation on 2 cores) and at a low rate (issue 15:
+ * the path through Redis itself).
  */
 export async function redisScenario(ctx: BenchContext): Promise<void> {
   const { config, book } = ctx;
   const redis = await startRedis();
   const instances = new Map<ServerKind, ServerHandle[]>();
   try {
-    for (const kind of ['sio', 'sb'] as const) {
+    for (const kind of KINDS) {
       try {
         const pair = [await startServer(kind, { redisUrl: redis.url })];
         instances.set(kind, pair);
@@ -26,7 +32,7 @@ export async function redisScenario(ctx: BenchContext): Promise<void> {
         for (const server of instances.get(kind) ?? []) await server.stop();
         instances.delete(kind);
         if (!(error instanceof ServerUnavailable)) throw error;
-        book.note(`Switchboard on Redis skipped: ${error.message}`);
+        book.note(`${kind} on Redis skipped: ${error.message}`);
         ctx.log(`redis ${kind}: skipped (${error.message})`);
       }
     }
@@ -58,8 +64,21 @@ export async function redisScenario(ctx: BenchContext): Promise<void> {
           const rate = await ctx.rate(key(kind), config.latencyPublishesPerSecond, config.latencyDurationMs);
           book.add(M.redisP50, system, rate.p50Ms, rate);
           book.add(M.redisP99, system, rate.p99Ms);
+          await ctx.quiesce(key(kind));
+          const low = await ctx.rate(
+            key(kind),
+            config.redisLowRatePublishesPerSecond,
+            config.redisLowRateDurationMs,
+          );
+          book.add(M.redisLowP50, system, low.p50Ms, low);
+          book.add(M.redisLowP99, system, low.p99Ms);
+          if (!low.complete) {
+            book.note(`redis ${kind} low-rate rep ${rep + 1}: ${low.delivered}/${low.expected} delivered`);
+          }
           ctx.log(
-            `redis ${kind} rep ${rep + 1}: ${burst.result.deliveriesPerSec.toFixed(0)} deliveries/s, p99 ${rate.p99Ms.toFixed(2)} ms`,
+            `redis ${kind} rep ${rep + 1}: ${burst.result.deliveriesPerSec.toFixed(0)} deliveries/s, ` +
+              `p99 ${rate.p99Ms.toFixed(2)} ms at ${config.latencyPublishesPerSecond}/s, ` +
+              `p50 ${low.p50Ms.toFixed(2)} p99 ${low.p99Ms.toFixed(2)} ms at ${config.redisLowRatePublishesPerSecond}/s`,
           );
         });
       }

@@ -2,12 +2,13 @@ import { writeHeapSnapshot } from 'node:v8';
 import { sendEvent, serveIpc, wallNow } from '../ipc.ts';
 import { payloadObject, type ServerKind } from '../wire.ts';
 import { createRawServer } from './raw.ts';
+import { createRawRedisServer } from './rawRedis.ts';
 import { createSocketIoServer } from './socketio.ts';
 import { createSwitchboardBenchServer, RedisBrokerMissing } from './switchboard.ts';
 
 /**
- * Entry of one server process: `main.ts <raw|sio|sb> [port]`, with `BENCH_REDIS_URL` for the Redis
- * variants. Reports `ready` once built, then listens at once, or on the `listen` command when
+ * Entry of one server process: `main.ts <raw|pre|sio|sb> [port]`, with `BENCH_REDIS_URL` for the Redis
+ * variants (`raw` then forwards through Redis pub/sub, see `rawRedis.ts`). Reports `ready` once built, then listens at once, or on the `listen` command when
  * `BENCH_DEFER_LISTEN=1` (a restart that is ready to take the port the moment the old process dies), and
  * reports `listening`. Also answers `publishSpread` (server-side publishing, one event per macrotask),
  * `memory` (after two full GCs), `heapSnapshot`, `mark` and `exit`.
@@ -71,11 +72,13 @@ serveIpc({
 
 try {
   created =
-    kind === 'raw' || kind === 'pre'
-      ? await createRawServer({ preEncoded: kind === 'pre' })
-      : kind === 'sio'
-        ? await createSocketIoServer(redisUrl)
-        : await createSwitchboardBenchServer(redisUrl);
+    kind === 'raw' && redisUrl
+      ? await createRawRedisServer(redisUrl)
+      : kind === 'raw' || kind === 'pre'
+        ? await createRawServer({ preEncoded: kind === 'pre' })
+        : kind === 'sio'
+          ? await createSocketIoServer(redisUrl)
+          : await createSwitchboardBenchServer(redisUrl);
   sendEvent({ type: 'ready' });
   if (!deferListen) await listen();
 } catch (error) {
