@@ -58,14 +58,21 @@ export function project(f: ScaleFigures, connections: number): Projection {
   };
 }
 
-/** Connections the assumed memory holds, and connections one broadcast reaches within the goal. */
+/** Connections the assumed memory holds, and connections one broadcast reaches within the goal by CPU and by wire. */
 export function limits(f: ScaleFigures) {
   const usableBytes = target.memoryGiB * target.usableMemoryShare * 2 ** 30;
   const perConnectionBytes = (f.rssPerConnectionKiB + Math.max(0, f.kernelTcpPerConnectionKiB / 2)) * 1024;
   const byMemory = (usableBytes - target.instances * f.baselineRssMiB * MiB) / perConnectionBytes;
   const byBroadcastGoal =
     (target.instances * (target.broadcastGoalMs - f.medianFirstMs) * 1000) / f.serverCpuPerDeliveryUs;
-  return { byMemory: Math.floor(byMemory), byBroadcastGoal: Math.floor(byBroadcastGoal) };
+  const wireBitsPerConnection = (f.messageBytes + 4 + target.perSegmentOverheadBytes) * 8;
+  const byWireGoal =
+    ((target.networkGbitPerSec * 1e9) / wireBitsPerConnection) * (target.broadcastGoalMs / 1000);
+  return {
+    byMemory: Math.floor(byMemory),
+    byBroadcastGoal: Math.floor(byBroadcastGoal),
+    byWireGoal: Math.floor(byWireGoal),
+  };
 }
 
 /** On this machine: what the same model predicts for the measured broadcast, to show how far it can be trusted. */

@@ -36,8 +36,15 @@ export interface ScaleFigures {
   /** Instance CPU per broadcast (all instances, idle background subtracted) ÷ deliveries. */
   serverCpuPerDeliveryUs: number;
   serverCpuPerBroadcastMs: number;
-  /** redis-server CPU per broadcast (INFO cpu, idle background subtracted). */
+  /**
+   * redis-server CPU in a broadcast's window (INFO cpu), background included: an upper bound, since Redis's
+   * own timers and the instances' positioning cost about as much as one broadcast over such a window.
+   */
   redisCpuPerBroadcastUs: number;
+  /** Time Redis spent in the publish script (INFO commandstats, PUBLISH inside it included): a lower bound. */
+  redisScriptPerBroadcastUs: number;
+  /** redis-server CPU while nothing was published, as a share of its core. */
+  redisIdleCpuShare: number;
   loadgenCpuPerDeliveryUs: number;
   messageBytes: number;
 }
@@ -82,7 +89,17 @@ export function scaleFigures(results: ScaleResults): ScaleFigures {
       samples.map((b) => ((sum(b.instanceCpuMs) - idleServerPerMs * b.windowMs) * 1000) / b.delivered),
     ),
     serverCpuPerBroadcastMs: median(samples.map((b) => sum(b.instanceCpuMs) - idleServerPerMs * b.windowMs)),
-    redisCpuPerBroadcastUs: median(samples.map((b) => (b.redisCpuMs - idleRedisPerMs * b.windowMs) * 1000)),
+    redisCpuPerBroadcastUs: median(samples.map((b) => b.redisCpuMs * 1000)),
+    redisScriptPerBroadcastUs: median(
+      samples.map((b) =>
+        sum(
+          SCRIPT_COMMANDS.map(
+            (name) => (b.redisCommands[name]?.calls ?? 0) * (b.redisCommands[name]?.usecPerCall ?? 0),
+          ),
+        ),
+      ),
+    ),
+    redisIdleCpuShare: idleRedisPerMs,
     loadgenCpuPerDeliveryUs: median(samples.map((b) => (b.loadgenCpuMs * 1000) / b.delivered)),
     messageBytes: median(samples.map((b) => b.messageBytes)),
   };
