@@ -41,6 +41,8 @@ export interface ScaleFigures {
    * own timers and the instances' positioning cost about as much as one broadcast over such a window.
    */
   redisCpuPerBroadcastUs: number;
+  /** The window's Redis CPU minus the idle rate over the window, never below the script's own time. */
+  redisCpuPerBroadcastEstimateUs: number;
   /** Time Redis spent in the publish script (INFO commandstats, PUBLISH inside it included): a lower bound. */
   redisScriptPerBroadcastUs: number;
   /** redis-server CPU while nothing was published, as a share of its core. */
@@ -90,6 +92,18 @@ export function scaleFigures(results: ScaleResults): ScaleFigures {
     ),
     serverCpuPerBroadcastMs: median(samples.map((b) => sum(b.instanceCpuMs) - idleServerPerMs * b.windowMs)),
     redisCpuPerBroadcastUs: median(samples.map((b) => b.redisCpuMs * 1000)),
+    redisCpuPerBroadcastEstimateUs: median(
+      samples.map((b) =>
+        Math.max(
+          (b.redisCpuMs - idleRedisPerMs * b.windowMs) * 1000,
+          sum(
+            SCRIPT_COMMANDS.map(
+              (name) => (b.redisCommands[name]?.calls ?? 0) * (b.redisCommands[name]?.usecPerCall ?? 0),
+            ),
+          ),
+        ),
+      ),
+    ),
     redisScriptPerBroadcastUs: median(
       samples.map((b) =>
         sum(
