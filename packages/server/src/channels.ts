@@ -167,14 +167,14 @@ export function createChannelService(deps: {
     async setPresence(caller, input) {
       assertPresence(await access.assertCanSubscribe(caller.user, input.channel), input.channel);
       const connection = registry.get(caller.connectionId);
-      if (!connection?.channels.has(input.channel)) {
+      if (!connection?.isSubscribedTo(input.channel)) {
         throw badRequest(
           ErrorCode.BAD_REQUEST,
           `subscribe to ${input.channel} before setting presence there`,
         );
       }
       // Kept on the connection too: if the join is still pending (history being read), it joins with this.
-      connection.presenceMeta.set(input.channel, input.meta);
+      connection.setPresenceMeta(input.channel, input.meta);
       await presence.update(connection, input.channel, input.meta);
     },
   };

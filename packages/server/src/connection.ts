@@ -1,35 +1,25 @@
-import { randomUUID } from 'node:crypto';
-import {
-  CloseCode,
-  ErrorCode,
-  KeyedQueue,
-  type PresenceMeta,
-  SwitchboardError,
-  transformer,
-} from '@switchboard/protocol';
-import { type AnyTRPCRouter, callTRPCProcedure, getErrorShape, transformTRPCResponse } from '@trpc/server';
-import type { TRPCResponseMessage } from '@trpc/server/rpc';
+import { CloseCode, type PresenceMeta, type SwitchboardError } from '@switchboard/protocol';
+import type { AnyTRPCRouter } from '@trpc/server';
 import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
-import { pumpAppSubscription } from './appSubscription.ts';
 import type { AuthUser } from './auth.ts';
-import { closeWithError, connectionErrors, toTRPCError } from './errors.ts';
-import { type ChannelStream, type Fanout, isChannelStream } from './fanout.ts';
+import { ConnectionChannels, type ConnectionChannelsDeps } from './connectionChannels.ts';
+import { newConnectionId } from './connectionId.ts';
+import { closeWithError, connectionErrors } from './errors.ts';
+import type { Fanout } from './fanout.ts';
 import { writeFrame } from './frameWriter.ts';
-import { readInboundFrame } from './inboundFrame.ts';
-import { createTokenBucket, type TokenBucket } from './limits.ts';
+import { MessageRate } from './limits.ts';
 import type { ServerStats } from './metrics.ts';
 import type { ResolvedServerOptions } from './options.ts';
 import type { Presence } from './presence.ts';
-import type { Connection, Registry } from './registry.ts';
-import type { SwitchboardContext, SwitchboardServices } from './router.ts';
-import type { RequestMessage } from './wireMessages.ts';
+import type { Connection } from './registry.ts';
+import { RequestDispatcher } from './requestDispatch.ts';
+import type { SwitchboardServices } from './router.ts';
 
 export interface ConnectionDeps {
   router: AnyTRPCRouter;
   fanout: Fanout;
   presence: Presence;
-  registry: Registry;
   stats: ServerStats;
   logger: Logger;
   options: ResolvedServerOptions;
@@ -37,69 +27,98 @@ export interface ConnectionDeps {
   onClosed(connection: Connection, code: number, reason: string): void;
 }
 
-/**
- * Serves one authenticated WebSocket: speaks tRPC's wire protocol (so `@trpc/client`'s wsLink works
- * unchanged), enforces the per-connection limits, and routes `channel.subscribe` to the fan-out table.
- */
-export function handleConnection(socket: WebSocket, user: AuthUser, deps: ConnectionDeps): Connection {
-  return new LiveConnection(socket, user, deps);
+/** What every connection of one server shares: built once, so a connection keeps one reference to it. */
+interface SharedDeps extends ConnectionDeps {
+  dispatcher: RequestDispatcher;
+  channels: ConnectionChannelsDeps;
 }
 
+/** Opens one authenticated WebSocket as a connection of this server (see `createConnectionHandler`). */
+export type ConnectionHandler = (socket: WebSocket, user: AuthUser) => Connection;
+
 /**
- * One connection's state and behaviour. A class rather than closures: its methods live once on the
- * prototype, so 10,000 idle connections do not carry 10,000 copies of every function.
+ * Serves the authenticated WebSockets of one server: each speaks tRPC's wire protocol (`requestDispatch.ts`)
+ * within the per-connection limits, and its channel subscriptions go to the fan-out table
+ * (`connectionChannels.ts`).
  */
-class LiveConnection implements Connection {
-  readonly id = randomUUID();
+export function createConnectionHandler(deps: ConnectionDeps): ConnectionHandler {
+  const shared: SharedDeps = {
+    ...deps,
+    dispatcher: new RequestDispatcher(deps),
+    channels: { fanout: deps.fanout, presence: deps.presence },
+  };
+  return (socket, user) => new LiveConnection(socket, user, shared);
+}
+
+/** The connection of a socket, set when it opens (ws keeps its own the same way, `socket[kWebSocket]`). */
+const kConnection = Symbol('switchboard connection');
+type ConnectedSocket = WebSocket & { [kConnection]: LiveConnection };
+
+/**
+ * One connection: its socket and what goes out on it, its rate limit, and what it holds. A class, and its
+ * socket's listeners module functions that find it through the socket, so 10,000 idle connections carry no
+ * copies of functions and no closures.
+ */
+export class LiveConnection implements Connection {
+  readonly id = newConnectionId();
   readonly connectedAt = Date.now();
   lastSeenAt = this.connectedAt;
-  readonly channels = new Map<string, number>();
-  readonly presenceMeta = new Map<string, PresenceMeta>();
-  /** Active subscriptions by request id: stopping one releases whatever it holds. */
-  private readonly subscriptions = new Map<string | number, () => void>();
+  /** Subscriptions, their channels and the order of requests per channel; created on first use. */
+  channels: ConnectionChannels | undefined;
   /** Ids of queries and mutations being served (created on first use). */
-  private calls: Set<string | number> | undefined;
-  private readonly rate: TokenBucket;
-  private refusedInARow = 0;
-  /** Requests naming the same channel run in arrival order (see `keyedQueue.ts`). */
-  private readonly order = new KeyedQueue();
-  private closed = false;
+  calls: Set<string | number> | undefined;
+  closed = false;
+  private readonly rate: MessageRate;
   // Created on first use: most connections never log, and a pino child costs memory per connection.
   private childLogger: Logger | undefined;
 
   constructor(
     readonly socket: WebSocket,
     public user: AuthUser,
-    private readonly deps: ConnectionDeps,
+    private readonly shared: SharedDeps,
   ) {
-    this.rate = createTokenBucket(deps.options.rateLimitPerSecond, deps.options.rateLimitBurst);
-    socket.on('message', (data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean) =>
-      this.onMessage(data, isBinary),
-    );
-    socket.on('pong', () => {
-      this.lastSeenAt = Date.now();
-    });
-    socket.on('close', (code: number, reason: Buffer) => this.cleanup(code, reason.toString()));
+    this.rate = new MessageRate(shared.options.rateLimitPerSecond, shared.options.rateLimitBurst);
+    (socket as ConnectedSocket)[kConnection] = this;
+    socket.on('message', socketOnMessage);
+    socket.on('pong', socketOnPong);
+    socket.on('close', socketOnClose);
     // Without an error listener an emitted socket error crashes the process (oversize frames, bad UTF-8...).
-    socket.on('error', (err: Error) => {
-      const code = (err as { code?: string }).code;
-      if (code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
-        this.log().warn({ code: CloseCode.MESSAGE_TOO_BIG }, 'policy violation: message too big');
-      } else this.log().warn({ err }, 'socket error');
-    });
+    socket.on('error', socketOnError);
+  }
+
+  /** This connection's channels, created now if it had none. */
+  channelsHeld(): ConnectionChannels {
+    this.channels ??= new ConnectionChannels(this, this.shared.channels);
+    return this.channels;
+  }
+
+  isSubscribedTo(channel: string): boolean {
+    return this.channels?.holds(channel) ?? false;
+  }
+
+  subscribedChannels(): Map<string, number> {
+    return this.channels?.countsByChannel() ?? new Map();
+  }
+
+  get presenceMeta(): ReadonlyMap<string, PresenceMeta> | undefined {
+    return this.channels?.presenceMeta;
+  }
+
+  setPresenceMeta(channel: string, meta: PresenceMeta): void {
+    this.channels?.setPresenceMeta(channel, meta);
   }
 
   send(frame: string): boolean {
     if (!this.writable()) return false;
     this.socket.send(frame);
-    this.deps.stats.messagesSent++;
+    this.shared.stats.messagesSent++;
     return true;
   }
 
   sendFrame(frame: Buffer): boolean {
     if (!this.writable()) return false;
     writeFrame(this.socket, frame);
-    this.deps.stats.messagesSent++;
+    this.shared.stats.messagesSent++;
     return true;
   }
 
@@ -107,199 +126,40 @@ class LiveConnection implements Connection {
     this.cleanup(CloseCode.GOING_AWAY, 'stale registry entry');
   }
 
-  /** Every frame to a client passes here, so the slow-consumer check lives in one place. */
-  private writable(): boolean {
-    const { socket } = this;
-    if (socket.readyState !== socket.OPEN) return false;
-    if (socket.bufferedAmount > this.deps.options.slowConsumerBytes) {
-      this.fail(connectionErrors.slowConsumer());
-      return false;
-    }
-    return true;
-  }
-
-  private log(): Logger {
-    this.childLogger ??= this.deps.logger.child({ connectionId: this.id, userId: this.user.userId });
+  log(): Logger {
+    this.childLogger ??= this.shared.logger.child({ connectionId: this.id, userId: this.user.userId });
     return this.childLogger;
   }
 
-  private fail(error: SwitchboardError): void {
+  /** Closes the connection with the error's close code (a policy violation, a slow consumer...). */
+  fail(error: SwitchboardError): void {
     this.log().warn({ code: error.closeCode, reason: error.message }, 'policy violation: closing connection');
     closeWithError(this.socket, error);
   }
 
-  private respond(message: TRPCResponseMessage): void {
-    this.send(JSON.stringify(transformTRPCResponse(this.deps.router._def._config, message)));
-  }
-
-  private respondError(message: RequestMessage, cause: unknown, ctx?: SwitchboardContext): void {
-    const error = toTRPCError(cause);
-    if (error.code === 'INTERNAL_SERVER_ERROR') {
-      this.log().error({ err: error.cause ?? error, path: message.params.path }, 'procedure failed');
-    }
-    this.respond({
-      id: message.id,
-      error: getErrorShape({
-        config: this.deps.router._def._config,
-        error,
-        type: message.method,
-        path: message.params.path,
-        input: undefined,
-        ctx,
-      }),
-    });
-  }
-
-  private contextOf(): SwitchboardContext {
-    return { user: this.user, connectionId: this.id, switchboard: this.deps.services };
-  }
-
-  private enterChannel(channel: string): void {
-    this.channels.set(channel, (this.channels.get(channel) ?? 0) + 1);
-  }
-
-  private leaveChannel(channel: string, withPresence: boolean): void {
-    const count = this.channels.get(channel) ?? 0;
-    if (count > 1) {
-      this.channels.set(channel, count - 1);
-      return;
-    }
-    this.channels.delete(channel);
-    this.presenceMeta.delete(channel);
-    if (!withPresence) return;
-    // In the channel's order, so a resubscribe that follows in the same frame joins after this leave.
-    void this.order.run(channel, () =>
-      this.deps.presence
-        .leave(this.id, channel)
-        .catch((err: unknown) => this.log().warn({ err, channel }, 'presence leave failed')),
-    );
-  }
-
   /**
-   * Attaches a `channel.subscribe` to the fan-out table. Its own method so that the stop closure it leaves
-   * in `subscriptions` keeps only what it needs, not the request that created it.
+   * Counts one inbound message against the rate limit. Returns whether a refusable message may proceed; a
+   * client flooding while refused is closed with 1008 (see `MessageRate`).
    */
-  private async attachChannel(
-    id: string | number,
-    stream: ChannelStream,
-    signal: AbortSignal,
-  ): Promise<void> {
-    const { channel, presence } = stream;
-    const { options } = this.deps;
-    if (!this.channels.has(channel) && this.channels.size >= options.maxChannelsPerConnection) {
-      throw new SwitchboardError(
-        ErrorCode.TOO_MANY_CHANNELS,
-        `at most ${options.maxChannelsPerConnection} channels per connection`,
-      );
+  admit(refusable: boolean): boolean {
+    const admission = this.rate.admit(this.lastSeenAt);
+    if (admission === 'admitted') return true;
+    if (admission === 'flooding') {
+      this.fail(connectionErrors.rateLimited());
+      return false;
     }
-    this.enterChannel(channel);
-    let detach: () => void;
-    try {
-      detach = await this.deps.fanout.attach(stream, this, id);
-    } catch (error) {
-      this.leaveChannel(channel, presence);
-      throw error;
-    }
-    if (signal.aborted || this.closed) {
-      detach();
-      this.leaveChannel(channel, presence);
-      return;
-    }
-    this.subscriptions.set(id, () => {
-      detach();
-      this.leaveChannel(channel, presence);
-    });
-    // Started once attached: everything published after `onStarted` reaches this subscriber.
-    this.respond({ id, result: { type: 'started' } });
-    // Awaited, so what this connection asks of the channel next (a presence query) sees the join.
-    if (presence && this.channels.get(channel) === 1) {
-      await this.deps.presence
-        .join(this, channel)
-        .catch((err: unknown) => this.log().warn({ err, channel }, 'presence join failed'));
-    }
+    return !refusable;
   }
 
-  /** Dispatches one request. Called synchronously for each message of a frame, in order. */
-  private dispatch(message: RequestMessage): void {
-    const { id, method, params } = message;
-    let input: unknown;
-    try {
-      input = params.input === undefined ? undefined : transformer.deserialize(params.input as never);
-    } catch {
-      this.fail(connectionErrors.malformed('input is not valid superjson'));
-      return;
+  /** Every frame to a client passes here, so the slow-consumer check lives in one place. */
+  private writable(): boolean {
+    const { socket } = this;
+    if (socket.readyState !== socket.OPEN) return false;
+    if (socket.bufferedAmount > this.shared.options.slowConsumerBytes) {
+      this.fail(connectionErrors.slowConsumer());
+      return false;
     }
-    // tRPC's client sends the resume position beside the input; procedures see it in the input.
-    if (params.lastEventId !== undefined) {
-      input =
-        typeof input === 'object' && input !== null
-          ? { ...input, lastEventId: params.lastEventId }
-          : { lastEventId: params.lastEventId };
-    }
-    // A request whose id is still in flight (or an active subscription's) is a retransmission, not a new
-    // request: `@trpc/client` can send a request again on the socket it reconnected with while the first
-    // copy is being served. Served once, answered once; never stored twice or refused as a duplicate (an
-    // error would end the client's live subscription).
-    if (this.subscriptions.has(id) || this.calls?.has(id)) {
-      this.log().debug({ id, path: params.path }, 'request id already in flight: ignored');
-      return;
-    }
-    let signal: AbortSignal | undefined;
-    if (method === 'subscription') {
-      if (this.subscriptions.size >= this.deps.options.maxSubscriptionsPerConnection) {
-        this.fail(connectionErrors.tooManySubscriptions());
-        return;
-      }
-      // Reserved now, not when the request's turn comes, so a stop (or a duplicate) in the same frame is seen.
-      const abort = new AbortController();
-      this.subscriptions.set(id, () => abort.abort());
-      signal = abort.signal;
-    }
-    if (!signal) (this.calls ??= new Set()).add(id);
-    const run = () => this.handleRequest(message, input, signal);
-    const channel = channelOf(input);
-    if (channel === undefined) void run();
-    else void this.order.run(channel, run);
-  }
-
-  private async handleRequest(message: RequestMessage, input: unknown, signal?: AbortSignal): Promise<void> {
-    const { id, method, params } = message;
-    const ctx = this.contextOf();
-    if (signal?.aborted || this.closed) return;
-    try {
-      const result = await callTRPCProcedure({
-        router: this.deps.router,
-        path: params.path,
-        getRawInput: async () => input,
-        ctx,
-        type: method,
-        signal,
-        batchIndex: 0,
-      });
-      if (!signal) {
-        this.calls?.delete(id);
-        this.respond({ id, result: { type: 'data', data: result } });
-        return;
-      }
-      if (signal.aborted) return;
-      if (isChannelStream(result)) {
-        await this.attachChannel(id, result, signal);
-        return;
-      }
-      const pumping = pumpAppSubscription(result, signal, {
-        result: (item) => this.respond({ id, result: item }),
-        error: (cause) => this.respondError(message, cause, ctx),
-        done: () => {
-          if (!signal.aborted) this.subscriptions.delete(id);
-        },
-      });
-      if (!pumping) throw new Error('subscription did not return an async iterable or observable');
-      this.respond({ id, result: { type: 'started' } });
-    } catch (cause) {
-      if (signal && !signal.aborted) this.subscriptions.delete(id);
-      if (!signal) this.calls?.delete(id);
-      this.respondError(message, cause, ctx);
-    }
+    return true;
   }
 
   /**
@@ -307,82 +167,45 @@ class LiveConnection implements Connection {
    * connection (1011) and is logged; it never reaches `ws`, which would emit it where nothing catches it and
    * end the process.
    */
-  private onMessage(data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean) {
+  onMessage(data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean): void {
     try {
-      this.handleFrame(data, isBinary);
+      this.shared.dispatcher.handleFrame(this, data, isBinary);
     } catch (err) {
       this.log().error({ err }, 'frame handling failed: closing connection');
       this.fail(connectionErrors.internal());
     }
   }
 
-  private handleFrame(data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean) {
-    this.lastSeenAt = Date.now();
-    this.deps.stats.messagesReceived++;
-    const { options } = this.deps;
-    const frame = readInboundFrame(data, isBinary, {
-      maxPayloadBytes: options.maxPayloadBytes,
-      maxBatchSize: options.rateLimitBurst,
-    });
-    if (frame.kind === 'refused') return this.fail(frame.error);
-    if (frame.kind === 'pong') return;
-    if (frame.kind === 'ping') {
-      this.admit(false);
-      return void this.send('PONG');
-    }
-    for (const message of frame.messages) {
-      if (this.closed) return;
-      if (message.method === 'connectionParams') continue;
-      if (message.method === 'subscription.stop') {
-        // Stops release what a client holds: counted, never refused.
-        this.admit(false);
-        const stop = this.subscriptions.get(message.id);
-        this.subscriptions.delete(message.id);
-        stop?.();
-        continue;
-      }
-      if (!this.admit(true)) {
-        this.respondError(
-          message,
-          new SwitchboardError(
-            ErrorCode.RATE_LIMITED,
-            `over ${options.rateLimitPerSecond} messages per second: retry later`,
-          ),
-        );
-        continue;
-      }
-      this.dispatch(message);
-    }
+  onError(err: Error): void {
+    if ((err as { code?: string }).code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
+      this.log().warn({ code: CloseCode.MESSAGE_TOO_BIG }, 'policy violation: message too big');
+    } else this.log().warn({ err }, 'socket error');
   }
 
-  /**
-   * Counts one inbound message against the rate limit (messages, not frames: a batch of 50 takes 50).
-   * Returns whether a refusable message may proceed. A client that keeps sending while refused (more refusals
-   * in a row than the burst) is flooding, not retrying, and is closed with 1008.
-   */
-  private admit(refusable: boolean): boolean {
-    if (this.rate.take(this.lastSeenAt)) {
-      this.refusedInARow = 0;
-      return true;
-    }
-    if (++this.refusedInARow > this.deps.options.rateLimitBurst) {
-      this.fail(connectionErrors.rateLimited());
-      return false;
-    }
-    return !refusable;
-  }
-
-  private cleanup(code: number, reason: string): void {
+  cleanup(code: number, reason: string): void {
     if (this.closed) return;
     this.closed = true;
-    for (const stop of this.subscriptions.values()) stop();
-    this.subscriptions.clear();
-    this.deps.onClosed(this, code, reason);
+    this.channels?.stopAll();
+    this.shared.onClosed(this, code, reason);
   }
 }
 
-/** The channel a request names (`input.channel`), which orders it after earlier requests for that channel. */
-function channelOf(input: unknown): string | undefined {
-  const channel = (input as { channel?: unknown } | null | undefined)?.channel;
-  return typeof channel === 'string' ? channel : undefined;
+function connectionOf(socket: WebSocket): LiveConnection {
+  return (socket as ConnectedSocket)[kConnection];
+}
+
+function socketOnMessage(this: WebSocket, data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean) {
+  connectionOf(this).onMessage(data, isBinary);
+}
+
+function socketOnPong(this: WebSocket) {
+  connectionOf(this).lastSeenAt = Date.now();
+}
+
+function socketOnClose(this: WebSocket, code: number, reason: Buffer) {
+  connectionOf(this).cleanup(code, reason.toString());
+}
+
+function socketOnError(this: WebSocket, err: Error) {
+  connectionOf(this).onError(err);
 }

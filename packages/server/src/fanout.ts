@@ -47,8 +47,17 @@ export function isChannelStream(value: unknown): value is ChannelStream {
  */
 export type FrameSink = Pick<Connection, 'sendFrame'>;
 
-/** One subscription of one connection (or one SSE stream) to one channel. */
-interface Subscriber {
+/** A subscription attached to the channel table; `Fanout.detach` releases it. */
+export interface FanoutSubscription {
+  readonly channel: string;
+}
+
+/**
+ * One subscription of one connection (or one SSE stream) to one channel. It is also the handle its owner
+ * detaches with (no closure per subscription: 10,000 idle subscriptions would keep 10,000 of them).
+ */
+interface Subscriber extends FanoutSubscription {
+  readonly entry: ChannelEntry;
   readonly connection: FrameSink;
   /** The WebSocket subscription's frame prefix; null for an SSE stream, whose chunks have no per-subscription part. */
   readonly prefix: Buffer | null;
@@ -73,10 +82,16 @@ interface ChannelEntry {
 
 export interface Fanout {
   /**
-   * Attaches a subscription and sends history per the resume rules; resolves with the detach function
-   * once the subscription is live.
+   * Attaches a subscription and sends history per the resume rules; resolves once the subscription is live,
+   * with the handle `detach` takes. Rejects with BROKER_UNAVAILABLE when the broker cannot subscribe or read.
    */
-  attach(stream: ChannelStream, connection: FrameSink, subscriptionId: string | number): Promise<() => void>;
+  attach(
+    stream: ChannelStream,
+    connection: FrameSink,
+    subscriptionId: string | number,
+  ): Promise<FanoutSubscription>;
+  /** Stops a subscription's delivery; the broker is unsubscribed with the channel's last one. Idempotent. */
+  detach(subscription: FanoutSubscription): void;
   /** The same for a Server-Sent Events stream: one subscription per stream, sent SSE chunks instead of frames. */
   attachSse(stream: ChannelStream, sink: FrameSink): Promise<() => void>;
 }
@@ -159,8 +174,9 @@ export function createFanout(broker: Broker, stats: ServerStats): Fanout {
     return entry;
   }
 
-  function detach(channel: string, entry: ChannelEntry, subscriber: Subscriber) {
+  function detach(subscriber: Subscriber) {
     if (subscriber.detached) return;
+    const { channel, entry } = subscriber;
     subscriber.detached = true;
     entry.subscribers.delete(subscriber);
     stats.subscriptions--;
@@ -178,10 +194,12 @@ export function createFanout(broker: Broker, stats: ServerStats): Fanout {
     stream: ChannelStream,
     connection: FrameSink,
     prefix: Buffer | null,
-  ): Promise<() => void> {
+  ): Promise<Subscriber> {
     const { channel } = stream;
     const entry = entryFor(channel);
     const subscriber: Subscriber = {
+      channel,
+      entry,
       connection,
       prefix,
       buffer: [],
@@ -211,18 +229,22 @@ export function createFanout(broker: Broker, stats: ServerStats): Fanout {
       subscriber.coveredThrough = subscriber.position;
       send(liveEvent(channel));
     } catch (cause) {
-      detach(channel, entry, subscriber);
+      detach(subscriber);
       throw new SwitchboardError(ErrorCode.BROKER_UNAVAILABLE, `cannot subscribe to ${channel} now`, {
         cause,
       });
     }
-    return () => detach(channel, entry, subscriber);
+    return subscriber;
   }
 
   return {
     attach: (stream, connection, subscriptionId) =>
       attachSubscriber(stream, connection, subscriptionFramePrefix(subscriptionId)),
-    attachSse: (stream, sink) => attachSubscriber(stream, sink, null),
+    detach: (subscription) => detach(subscription as Subscriber),
+    attachSse: async (stream, sink) => {
+      const subscriber = await attachSubscriber(stream, sink, null);
+      return () => detach(subscriber);
+    },
   };
 }
 

@@ -57,7 +57,7 @@ describe('legitimate batches', () => {
       await until(() => [...starts.values()].every((n) => n === 2), 10_000, 'every subscription restarted');
       expect(fixture.server.registry.size).toBe(1);
       const [resumed] = fixture.server.registry.all();
-      expect(resumed!.channels.size).toBe(count);
+      expect(resumed!.subscribedChannels().size).toBe(count);
       // Only the terminate above (1006, no close frame): no policy close, no reconnect loop.
       expect(closes).toEqual([1006]);
     },

@@ -20,7 +20,7 @@ class LazyTokenBucket implements TokenBucket {
 
   constructor(
     private readonly perSecond: number,
-    private readonly burst: number,
+    protected readonly burst: number,
   ) {
     this.tokens = burst;
   }
@@ -40,5 +40,29 @@ class LazyTokenBucket implements TokenBucket {
   private refill(now: number): void {
     this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.perSecond);
     this.last = now;
+  }
+}
+
+/**
+ * What one inbound message gets from a connection's rate limit: `admitted`; `over` the rate (refused, if
+ * it is a kind of message that may be refused); or `flooding`: more refusals in a row than the burst, a
+ * client that keeps sending while refused rather than one retrying, which is closed (1008).
+ */
+export type Admission = 'admitted' | 'over' | 'flooding';
+
+/**
+ * The rate limit of one connection's inbound messages (messages, not frames: a batch of 50 takes 50).
+ * A token bucket that also counts refusals in a row; one object per connection.
+ */
+export class MessageRate extends LazyTokenBucket {
+  private refusedInARow = 0;
+
+  /** Counts one message at `now` (ms since the epoch). */
+  admit(now: number): Admission {
+    if (this.take(now)) {
+      this.refusedInARow = 0;
+      return 'admitted';
+    }
+    return ++this.refusedInARow > this.burst ? 'flooding' : 'over';
   }
 }

@@ -10,7 +10,10 @@ import type { Broker, PresenceEntry } from './broker/broker.ts';
 import type { Connection } from './registry.ts';
 
 /** Who holds a presence entry: a WebSocket connection or an SSE stream. */
-export type PresenceHolder = Pick<Connection, 'id' | 'user' | 'presenceMeta'>;
+export type PresenceHolder = Pick<Connection, 'id' | 'user'> & {
+  /** Metadata set before the join (absent when none was). */
+  readonly presenceMeta?: ReadonlyMap<string, PresenceMeta> | undefined;
+};
 
 export interface Presence {
   join(connection: PresenceHolder, channel: string): Promise<void>;
@@ -37,7 +40,7 @@ export function createPresence(broker: Broker, logger: Logger): Presence {
     async join(connection, channel) {
       const { userId, name } = connection.user;
       const entry: PresenceEntry = { connectionId: connection.id, userId, name };
-      const meta = connection.presenceMeta.get(channel);
+      const meta = connection.presenceMeta?.get(channel);
       if (meta) entry.meta = meta;
       publish(channel, await broker.presence.join(channel, entry));
     },

@@ -12,8 +12,10 @@ function entry(id: string, userId: string, socket: Connection['socket']): Connec
     user: { userId, name: userId, roles: [] },
     connectedAt: Date.now(),
     lastSeenAt: Date.now(),
-    channels: new Map(),
-    presenceMeta: new Map(),
+    isSubscribedTo: () => false,
+    subscribedChannels: () => new Map(),
+    presenceMeta: undefined,
+    setPresenceMeta: () => {},
     send: () => true,
     sendFrame: () => true,
     dispose: () => {},
@@ -29,11 +31,20 @@ describe('registry', () => {
     registry.add(entry('2', 'alice', socket));
     registry.add(entry('3', 'bob', socket));
     expect(registry.byUser('alice').map((c) => c.id)).toEqual(['1', '2']);
+    expect([registry.countByUser('alice'), registry.countByUser('bob'), registry.countByUser('eve')]).toEqual(
+      [2, 1, 0],
+    );
     registry.remove('1');
     registry.remove('1');
     expect(registry.byUser('alice').map((c) => c.id)).toEqual(['2']);
+    expect(registry.countByUser('alice')).toBe(1);
     expect(registry.get('3')?.user.userId).toBe('bob');
     expect(registry.size).toBe(2);
+    registry.add(entry('4', 'alice', socket));
+    expect(registry.byUser('alice').map((c) => c.id)).toEqual(['2', '4']);
+    registry.remove('2');
+    registry.remove('4');
+    expect([registry.byUser('alice'), registry.countByUser('alice')]).toEqual([[], 0]);
   });
 
   it('sweeps entries whose socket closed without the close handler running', async () => {

@@ -10,10 +10,17 @@ export interface Connection {
   readonly connectedAt: number;
   /** Last frame or pong from the client, in ms since the epoch. */
   lastSeenAt: number;
-  /** Channels this connection is subscribed to, with the number of its subscriptions to each. */
-  readonly channels: Map<string, number>;
-  /** Presence metadata per channel, kept so a `setPresence` that races the join is not lost. */
-  readonly presenceMeta: Map<string, PresenceMeta>;
+  /** Whether the connection has a subscription to `channel` (live, or still reading history). */
+  isSubscribedTo(channel: string): boolean;
+  /** The channels it is subscribed to, with the number of its subscriptions to each (a new map). */
+  subscribedChannels(): Map<string, number>;
+  /**
+   * Presence metadata per channel, kept so a `setPresence` that races the join is not lost; undefined until
+   * the first `setPresence`.
+   */
+  readonly presenceMeta: ReadonlyMap<string, PresenceMeta> | undefined;
+  /** Keeps `meta` for `channel` until the connection's last subscription to it stops. */
+  setPresenceMeta(channel: string, meta: PresenceMeta): void;
   /** Sends a ready-made frame; returns false (and closes with 1013) when the client is a slow consumer. */
   send(frame: string): boolean;
   /** Sends a complete WebSocket frame from `encodeTextFrame`, shared with other sockets (fan-out path). */
@@ -39,28 +46,44 @@ export interface Registry {
 
 export function createRegistry(): Registry {
   const connections = new Map<string, Connection>();
-  const users = new Map<string, Set<Connection>>();
+  /**
+   * A user's connection, or a set of them once there are two: most users have one, and an empty `Set`
+   * costs 150 bytes per user.
+   */
+  const users = new Map<string, Connection | Set<Connection>>();
 
   function remove(connectionId: string) {
     const connection = connections.get(connectionId);
     if (!connection) return;
     connections.delete(connectionId);
-    const set = users.get(connection.user.userId);
-    set?.delete(connection);
-    if (set?.size === 0) users.delete(connection.user.userId);
+    const { userId } = connection.user;
+    const held = users.get(userId);
+    if (held === connection) users.delete(userId);
+    else if (held instanceof Set) {
+      held.delete(connection);
+      if (held.size === 1) users.set(userId, held.values().next().value!);
+    }
   }
 
   return {
     add(connection) {
       connections.set(connection.id, connection);
-      let set = users.get(connection.user.userId);
-      if (!set) users.set(connection.user.userId, (set = new Set()));
-      set.add(connection);
+      const { userId } = connection.user;
+      const held = users.get(userId);
+      if (held === undefined) users.set(userId, connection);
+      else if (held instanceof Set) held.add(connection);
+      else if (held !== connection) users.set(userId, new Set([held, connection]));
     },
     remove,
     get: (id) => connections.get(id),
-    byUser: (userId) => [...(users.get(userId) ?? [])],
-    countByUser: (userId) => users.get(userId)?.size ?? 0,
+    byUser(userId) {
+      const held = users.get(userId);
+      return held === undefined ? [] : held instanceof Set ? [...held] : [held];
+    },
+    countByUser(userId) {
+      const held = users.get(userId);
+      return held === undefined ? 0 : held instanceof Set ? held.size : 1;
+    },
     all: () => connections.values(),
     get size() {
       return connections.size;

@@ -16,6 +16,19 @@ import type { ChannelService } from './channels.ts';
 import { describeInvalidInput, toTRPCError } from './errors.ts';
 import type { Registry } from './registry.ts';
 
+/**
+ * The `channel.subscribe` procedures built by `initSwitchboard`. Their resolver returns a `ChannelStream` and
+ * never reads `signal`, so the WebSocket handler serves them without an `AbortController` (about 760 bytes
+ * with its signal in Node, for as long as the subscription lasts). A procedure an app builds itself is
+ * not in here and gets its signal as usual.
+ */
+const signalFreeProcedures = new WeakSet<object>();
+
+/** Whether `procedure` is a built-in `channel.subscribe` (see `signalFreeProcedures`). */
+export function ignoresSignal(procedure: unknown): boolean {
+  return typeof procedure === 'function' && signalFreeProcedures.has(procedure);
+}
+
 /** Server services procedures may use, e.g. `ctx.switchboard.channels.publishAsServer(...)`. */
 export interface SwitchboardServices {
   channels: ChannelService;
@@ -72,10 +85,12 @@ export function initSwitchboard() {
     return result;
   });
 
+  const subscribe = procedure
+    .input(subscribeInputSchema)
+    .subscription(({ ctx, input }) => ctx.switchboard.channels.subscribe(ctx, input));
+  signalFreeProcedures.add(subscribe);
   const channelRouter = t.router({
-    subscribe: procedure
-      .input(subscribeInputSchema)
-      .subscription(({ ctx, input }) => ctx.switchboard.channels.subscribe(ctx, input)),
+    subscribe,
     publish: procedure
       .input(publishInputSchema)
       .mutation(({ ctx, input }) => ctx.switchboard.channels.publish(ctx, input)),

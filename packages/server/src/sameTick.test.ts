@@ -216,7 +216,7 @@ async function observe(
   return normalise({
     outcomes,
     received: plan.subscriptions.map((id) => received(id)),
-    channels: Object.fromEntries(connection?.channels ?? []),
+    channels: Object.fromEntries(connection?.subscribedChannels() ?? []),
     presence,
   });
 }

@@ -14,7 +14,7 @@ import type { Broker } from './broker/broker.ts';
 import { createMemoryBroker } from './broker/memory.ts';
 import { createChannelAccess } from './channelAccess.ts';
 import { type ChannelService, createChannelService, type PublishOptions } from './channels.ts';
-import { handleConnection } from './connection.ts';
+import { createConnectionHandler } from './connection.ts';
 import { startExpirySweep } from './expiry.ts';
 import { createFanout } from './fanout.ts';
 import { startHeartbeat } from './heartbeat.ts';
@@ -172,25 +172,23 @@ export function createSwitchboardServer(serverOptions: ServerOptions): Switchboa
     clientTracking: false,
   });
 
+  const openConnection = createConnectionHandler({
+    router: options.router,
+    fanout,
+    presence,
+    stats,
+    logger,
+    options,
+    services,
+    onClosed(closed, code, reason) {
+      registry.remove(closed.id);
+      metrics.closes.inc({ code: String(code) });
+      logger.info({ connectionId: closed.id, userId: closed.user.userId, code, reason }, 'connection closed');
+    },
+  });
+
   function onConnection(socket: import('ws').WebSocket, req: IncomingMessage, user: AuthUser) {
-    const connection = handleConnection(socket, user, {
-      router: options.router,
-      fanout,
-      presence,
-      registry,
-      stats,
-      logger,
-      options,
-      services,
-      onClosed(closed, code, reason) {
-        registry.remove(closed.id);
-        metrics.closes.inc({ code: String(code) });
-        logger.info(
-          { connectionId: closed.id, userId: closed.user.userId, code, reason },
-          'connection closed',
-        );
-      },
-    });
+    const connection = openConnection(socket, user);
     registry.add(connection);
     // Checked first: the fields cost a URL parse and a getpeername syscall per connect even when unlogged.
     if (!logger.isLevelEnabled('info')) return;

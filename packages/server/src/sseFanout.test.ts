@@ -23,7 +23,11 @@ describe('fan-out to SSE subscribers', () => {
     const detaches = await Promise.all(
       sinks.map((sink) => fanout.attachSse(new ChannelStream('chat:room', 'c', undefined, 0, false), sink)),
     );
-    detaches.push(await fanout.attach(new ChannelStream('chat:room', 'w', undefined, 0, false), ws, 1));
+    const wsSubscription = await fanout.attach(
+      new ChannelStream('chat:room', 'w', undefined, 0, false),
+      ws,
+      1,
+    );
     const { id } = await broker.publish('chat:room', {
       type: 'message',
       json: message('hi'),
@@ -42,6 +46,7 @@ describe('fan-out to SSE subscribers', () => {
     // The WebSocket subscriber still gets a WebSocket frame (0x81: text, final), not an SSE chunk.
     expect(ws.frames.at(-1)![0]).toBe(0x81);
     for (const detach of detaches) detach();
+    fanout.detach(wsSubscription);
     await broker.close();
   });
 });
