@@ -206,11 +206,14 @@ async function main() {
     `${live}/${config.connections} subscribed in ${(connectElapsedMs / 1000).toFixed(1)} s ` +
       `(${results.connect.connectionsPerSec.toFixed(0)}/s); failed ${results.connect.failed}, pending ${results.connect.pending}`,
   );
+  const notAttempted = config.connections - sum(reports.map((r) => r.attempted));
   if (live < config.connections) {
     results.notes.push(
-      `Only ${live} of ${config.connections} connections were subscribed (failed ${results.connect.failed}, ` +
-        `still handshaking ${results.connect.pending}, dropped ${results.connect.dropped}); ` +
-        `errors: ${JSON.stringify(Object.assign({}, ...reports.map((r) => r.errors)))}. The broadcasts below went to those ${live}.`,
+      `Only ${live} of ${config.connections} connections were subscribed within ${connectTimeoutMs / 1000} s ` +
+        `(failed ${results.connect.failed}, dropped after subscribing ${results.connect.dropped}, ` +
+        `still handshaking ${results.connect.pending - notAttempted}, never attempted ${notAttempted}); ` +
+        `errors: ${JSON.stringify(Object.assign({}, ...reports.map((r) => r.errors)))}. The broadcasts below went to ` +
+        'the connections live when each was published (those still handshaking may have joined meanwhile).',
     );
   }
   if (live === 0) throw new Error('no connection could be subscribed');
