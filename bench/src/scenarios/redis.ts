@@ -1,4 +1,5 @@
 import { type BenchContext, rotate } from '../orchestrator/context.ts';
+import { machineBusyMeter } from '../orchestrator/machineCpu.ts';
 import { M } from '../orchestrator/metricCatalog.ts';
 import { startRedis } from '../orchestrator/redisServer.ts';
 import type { SystemId } from '../orchestrator/results.ts';
@@ -9,6 +10,8 @@ const key = (kind: ServerKind) => `redis-${kind}`;
 
 /** The systems on Redis; `raw` with a Redis URL is the raw `ws` reference forwarding through pub/sub. */
 const KINDS = ['raw', 'sio', 'sb'] as const;
+/** A latency run during which other work took more than this share of a core is noted. */
+const FOREIGN_CPU_NOTE_PCT = 25;
 
 /**
  * Two instances of a system on one redis-server: subscribers split between them, the publisher on the
@@ -37,6 +40,21 @@ export async function redisScenario(ctx: BenchContext): Promise<void> {
       }
     }
     const kinds = [...instances.keys()];
+    /**
+     * Publish → receive latency at a fixed rate, with what other work on the machine took from the shared
+     * cores meanwhile (% of one core: machine busy time minus the instances', redis-server's and the load
+     * generator's), kept beside the figure because a latency taken under it is mostly that work's.
+     */
+    const latency = async (kind: ServerKind, publishesPerSecond: number, durationMs: number) => {
+      await ctx.quiesce(key(kind));
+      const pids = instances.get(kind)!.map((s) => s.pid);
+      const busy = machineBusyMeter();
+      const run = await ctx.measure(pids, () => ctx.rate(key(kind), publishesPerSecond, durationMs), [
+        redis.pid,
+      ]);
+      const oursMs = run.serverCpuMs + run.extraCpuMs + run.loadgenCpuMs;
+      return { ...run.result, foreignCpuPct: ((busy() - oursMs) / run.wallMs) * 100 };
+    };
     for (const kind of kinds) {
       const ports = instances.get(kind)!.map((s) => s.port);
       await ctx.connect({ key: key(kind), kind, ports, count: config.redisSubscribers, channels: 1 });
@@ -60,25 +78,27 @@ export async function redisScenario(ctx: BenchContext): Promise<void> {
             instancesCpuMs: burst.serverCpuMs,
             redisServerCpuMs: burst.extraCpuMs,
           });
-          await ctx.quiesce(key(kind));
-          const rate = await ctx.rate(key(kind), config.latencyPublishesPerSecond, config.latencyDurationMs);
+          const rate = await latency(kind, config.latencyPublishesPerSecond, config.latencyDurationMs);
           book.add(M.redisP50, system, rate.p50Ms, rate);
           book.add(M.redisP99, system, rate.p99Ms);
-          await ctx.quiesce(key(kind));
-          const low = await ctx.rate(
-            key(kind),
+          const low = await latency(
+            kind,
             config.redisLowRatePublishesPerSecond,
             config.redisLowRateDurationMs,
           );
           book.add(M.redisLowP50, system, low.p50Ms, low);
           book.add(M.redisLowP99, system, low.p99Ms);
-          if (!low.complete) {
-            book.note(`redis ${kind} low-rate rep ${rep + 1}: ${low.delivered}/${low.expected} delivered`);
+          for (const run of [rate, low]) {
+            const what = `redis ${kind} rep ${rep + 1} at ${run.publishesPerSecond}/s`;
+            if (!run.complete) book.note(`${what}: ${run.delivered}/${run.expected} delivered`);
+            if (run.foreignCpuPct > FOREIGN_CPU_NOTE_PCT) {
+              book.note(`${what}: other work used ${run.foreignCpuPct.toFixed(0)}% of a core meanwhile`);
+            }
           }
           ctx.log(
-            `redis ${kind} rep ${rep + 1}: ${burst.result.deliveriesPerSec.toFixed(0)} deliveries/s, ` +
-              `p99 ${rate.p99Ms.toFixed(2)} ms at ${config.latencyPublishesPerSecond}/s, ` +
-              `p50 ${low.p50Ms.toFixed(2)} p99 ${low.p99Ms.toFixed(2)} ms at ${config.redisLowRatePublishesPerSecond}/s`,
+            `redis ${kind} rep ${rep + 1}: ${burst.result.deliveriesPerSec.toFixed(0)} deliveries/s; ` +
+              `p99 ${rate.p99Ms.toFixed(2)} ms at ${rate.publishesPerSecond}/s (other work ${rate.foreignCpuPct.toFixed(0)}%); ` +
+              `p50 ${low.p50Ms.toFixed(2)} p99 ${low.p99Ms.toFixed(2)} ms at ${low.publishesPerSecond}/s (other work ${low.foreignCpuPct.toFixed(0)}%)`,
           );
         });
       }
