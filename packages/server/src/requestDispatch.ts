@@ -10,7 +10,12 @@ import { readInboundFrame } from './inboundFrame.ts';
 import type { ServerStats } from './metrics.ts';
 import type { ResolvedServerOptions } from './options.ts';
 import type { Presence } from './presence.ts';
-import { ignoresSignal, type SwitchboardContext, type SwitchboardServices } from './router.ts';
+import {
+  isBuiltInChannelSubscribe,
+  type SwitchboardContext,
+  type SwitchboardServices,
+  subscribeToChannel,
+} from './router.ts';
 import type { RequestMessage } from './wireMessages.ts';
 
 export interface RequestDispatchDeps {
@@ -104,6 +109,10 @@ export class RequestDispatcher {
       return;
     }
     let subscription: Subscription | undefined;
+    // The built-in `channel.subscribe` (most requests) is run without tRPC's procedure call, and without
+    // the AbortController (760 bytes with its signal, for as long as it lasts) its resolver never reads.
+    const builtIn =
+      method === 'subscription' && isBuiltInChannelSubscribe(this.deps.router._def.procedures[params.path]);
     if (method === 'subscription') {
       const channels = connection.channelsHeld();
       if (channels.activeCount() >= this.deps.options.maxSubscriptionsPerConnection) {
@@ -111,13 +120,12 @@ export class RequestDispatcher {
         return;
       }
       // Reserved now, not when the request's turn comes, so a stop (or a duplicate) in the same frame is seen.
-      const procedure = this.deps.router._def.procedures[params.path];
-      subscription = channels.open(id, !ignoresSignal(procedure));
+      subscription = channels.open(id, !builtIn);
     } else {
       connection.calls ??= new Set();
       connection.calls.add(id);
     }
-    const run = () => this.handleRequest(connection, message, input, subscription);
+    const run = () => this.handleRequest(connection, message, input, subscription, builtIn);
     const channel = channelOf(input);
     if (channel === undefined) void run();
     else void connection.channelsHeld().inOrder(channel, run);
@@ -128,20 +136,23 @@ export class RequestDispatcher {
     message: RequestMessage,
     input: unknown,
     subscription: Subscription | undefined,
+    builtIn: boolean,
   ): Promise<void> {
     const { id, method, params } = message;
     const ctx = contextOf(connection, this.deps.services);
     if (subscription?.stopped || connection.closed) return;
     try {
-      const result = await callTRPCProcedure({
-        router: this.deps.router,
-        path: params.path,
-        getRawInput: async () => input,
-        ctx,
-        type: method,
-        signal: subscription?.abort?.signal,
-        batchIndex: 0,
-      });
+      const result = builtIn
+        ? await subscribeToChannel(ctx, input)
+        : await callTRPCProcedure({
+            router: this.deps.router,
+            path: params.path,
+            getRawInput: async () => input,
+            ctx,
+            type: method,
+            signal: subscription?.abort?.signal,
+            batchIndex: 0,
+          });
       if (!subscription) {
         connection.calls?.delete(id);
         this.respond(connection, { id, result: { type: 'data', data: result } });
