@@ -4,6 +4,7 @@ import { configFromEnv } from './config.ts';
 import { benchDir, killAllChildren, startNode } from './orchestrator/children.ts';
 import { BenchContext } from './orchestrator/context.ts';
 import { collectVersions, loadAverage, machine } from './orchestrator/environment.ts';
+import { replaceMarkedBlock } from './orchestrator/markedBlock.ts';
 import { declareMetrics } from './orchestrator/metricCatalog.ts';
 import { consoleTable, judgeTargets, markdownReport } from './orchestrator/report.ts';
 import { ResultBook } from './orchestrator/results.ts';
@@ -22,8 +23,6 @@ import { stormScenario } from './scenarios/storm.ts';
 const config = configFromEnv(process.env);
 const resultsDir = join(benchDir, 'results');
 const benchmarksFile = join(benchDir, '..', 'BENCHMARKS.md');
-const TABLE_START = '<!-- bench:results:start -->';
-const TABLE_END = '<!-- bench:results:end -->';
 
 /** `BENCH_ONLY=idle,redis` runs only those scenarios (while working on one figure); unset runs all.
  * A partial run writes `latest-partial.*` and leaves BENCHMARKS.md alone. */
@@ -75,7 +74,8 @@ function finish(code: number): never | void {
   writeFileSync(join(resultsDir, `${stamp}${suffix}.md`), `${markdown}\n`);
   writeFileSync(join(resultsDir, `latest${suffix}.json`), json);
   writeFileSync(join(resultsDir, `latest${suffix}.md`), `${markdown}\n`);
-  if (!suffix) updateBenchmarksFile(markdown);
+  // The method and analysis around the generated block are written by hand.
+  if (!suffix) replaceMarkedBlock(benchmarksFile, 'results', markdown);
   process.stdout.write(
     `\nwrote ${join(resultsDir, `latest${suffix}.md`)} and .json${suffix ? '' : ', BENCHMARKS.md'}\n`,
   );
@@ -93,19 +93,6 @@ function noteServerLogs() {
         `${file}: the servers logged ${lines} lines (warnings/errors), see bench/results/logs/${file}`,
       );
   }
-}
-
-/** Replaces the generated part of BENCHMARKS.md; the method and analysis around it are written by hand. */
-function updateBenchmarksFile(markdown: string) {
-  const block = `${TABLE_START}\n${markdown}\n${TABLE_END}`;
-  const current = existsSync(benchmarksFile) ? readFileSync(benchmarksFile, 'utf8') : '';
-  const start = current.indexOf(TABLE_START);
-  const end = current.indexOf(TABLE_END);
-  const next =
-    start >= 0 && end > start
-      ? current.slice(0, start) + block + current.slice(end + TABLE_END.length)
-      : `${current || '# Benchmarks\n'}\n${block}\n`;
-  writeFileSync(benchmarksFile, next);
 }
 
 async function step(name: string, run: (ctx: BenchContext) => Promise<void>, id: string) {

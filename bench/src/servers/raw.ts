@@ -1,9 +1,8 @@
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import * as ws from 'ws';
-import { WebSocket, WebSocketServer } from 'ws';
+import { WebSocket } from 'ws';
 import { EVENT_TYPE } from '../wire.ts';
 import type { CreatedServer } from './main.ts';
+import { serveRawWire } from './rawWire.ts';
 
 /** `ws`'s frame encoder (exported as `Sender`, which @types/ws does not declare). */
 const { Sender } = ws as unknown as { Sender: { frame(data: Buffer, options: object): Buffer[] } };
@@ -21,8 +20,6 @@ type WithSender = { _sender: { sendFrame(list: Buffer[], cb?: () => void): void 
  *   `socket._sender.sendFrame` with it): the practical per-delivery limit of Node + `ws`.
  */
 export async function createRawServer(options: { preEncoded: boolean }): Promise<CreatedServer> {
-  const httpServer = createServer((_req, res) => res.writeHead(404).end());
-  const wss = new WebSocketServer({ server: httpServer, perMessageDeflate: false, clientTracking: false });
   const channels = new Map<string, Set<WebSocket>>();
 
   function publish(channel: string, payload: unknown) {
@@ -44,35 +41,18 @@ export async function createRawServer(options: { preEncoded: boolean }): Promise
       if (member.readyState === WebSocket.OPEN) (member as unknown as WithSender)._sender.sendFrame(frame);
   }
 
-  wss.on('connection', (socket) => {
-    const joined: string[] = [];
-    socket.on('message', (data) => {
-      const message = JSON.parse(data.toString()) as { sub?: string; pub?: string; payload?: unknown };
-      if (message.sub !== undefined) {
-        let members = channels.get(message.sub);
-        if (!members) channels.set(message.sub, (members = new Set()));
-        members.add(socket);
-        joined.push(message.sub);
-        socket.send(JSON.stringify({ ok: message.sub }));
-      } else if (message.pub !== undefined) {
-        publish(message.pub, message.payload);
-      }
-    });
-    socket.on('close', () => {
-      for (const channel of joined) {
-        const members = channels.get(channel);
-        members?.delete(socket);
-        if (members?.size === 0) channels.delete(channel);
-      }
-    });
-    socket.on('error', () => {});
-  });
-
-  return {
-    async listen(port) {
-      await new Promise<void>((resolve) => httpServer.listen(port, '127.0.0.1', resolve));
-      return (httpServer.address() as AddressInfo).port;
+  return serveRawWire({
+    join(channel, socket) {
+      let members = channels.get(channel);
+      if (!members) channels.set(channel, (members = new Set()));
+      members.add(socket);
+      return undefined;
+    },
+    leave(channel, socket) {
+      const members = channels.get(channel);
+      members?.delete(socket);
+      if (members?.size === 0) channels.delete(channel);
     },
     publish,
-  };
+  });
 }

@@ -1,9 +1,8 @@
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
-import { WebSocket, WebSocketServer } from 'ws';
+import { WebSocket } from 'ws';
 import { EVENT_TYPE } from '../wire.ts';
 import type { CreatedServer } from './main.ts';
+import { serveRawWire } from './rawWire.ts';
 
 /** Prefix of the reference's pub/sub channels, apart from Switchboard's and Socket.IO's on the same Redis. */
 const PUBSUB_PREFIX = 'raw:';
@@ -20,8 +19,6 @@ export async function createRawRedisServer(redisUrl: string): Promise<CreatedSer
   const publisher = new Redis(redisUrl);
   const subscriber = new Redis(redisUrl);
   await Promise.all([publisher.ping(), subscriber.ping()]);
-  const httpServer = createServer((_req, res) => res.writeHead(404).end());
-  const wss = new WebSocketServer({ server: httpServer, perMessageDeflate: false, clientTracking: false });
   const channels = new Map<string, Set<WebSocket>>();
   /** The SUBSCRIBE of each channel with local sockets: a socket is told `ok` once it is in force. */
   const subscribed = new Map<string, Promise<unknown>>();
@@ -55,32 +52,5 @@ export async function createRawRedisServer(redisUrl: string): Promise<CreatedSer
     subscriber.unsubscribe(PUBSUB_PREFIX + channel).catch(() => {});
   }
 
-  wss.on('connection', (socket) => {
-    const joined: string[] = [];
-    socket.on('message', (data) => {
-      const message = JSON.parse(data.toString()) as { sub?: string; pub?: string; payload?: unknown };
-      if (message.sub !== undefined) {
-        const channel = message.sub;
-        joined.push(channel);
-        join(channel, socket).then(
-          () => socket.send(JSON.stringify({ ok: channel })),
-          () => socket.close(1011),
-        );
-      } else if (message.pub !== undefined) {
-        publish(message.pub, message.payload).catch(() => {});
-      }
-    });
-    socket.on('close', () => {
-      for (const channel of joined) leave(channel, socket);
-    });
-    socket.on('error', () => {});
-  });
-
-  return {
-    async listen(port) {
-      await new Promise<void>((resolve) => httpServer.listen(port, '127.0.0.1', resolve));
-      return (httpServer.address() as AddressInfo).port;
-    },
-    publish,
-  };
+  return serveRawWire({ join, leave, publish });
 }
