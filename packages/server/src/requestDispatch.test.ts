@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type WebSocket from 'ws';
 import { useCleanup } from './__tests__/lifecycle.ts';
-import { connectRaw, startTestServer, testRouter, until } from './__tests__/testServer.ts';
+import { connectRaw, connectTrpc, startTestServer, testRouter, until } from './__tests__/testServer.ts';
 import { createMemoryBroker } from './broker/memory.ts';
 import { initSwitchboard, isBuiltInChannelSubscribe } from './router.ts';
 
@@ -60,6 +60,31 @@ describe('request dispatch', () => {
     await until(() => fixture.server.metrics.stats.subscriptions === 0);
     expect(signals[0]!.aborted).toBe(true);
     expect(connection!.isSubscribedTo('chat:room')).toBe(false);
+  });
+  it("calls @trpc/client's onStarted before the first onData on channel.subscribe, as on an app's own subscription", async () => {
+    const fixture = track(await startTestServer(), (f) => f.close());
+    await fixture.server.publish('chat:room', 'message', { text: 'stored' });
+    const client = track(connectTrpc(fixture.wsUrl, await fixture.sign('alice')), (c) => c.close());
+    /** The callbacks a subscription saw, up to its second one. */
+    const firstTwo = (subscribe: (callbacks: object) => { unsubscribe(): void }) =>
+      new Promise<string[]>((resolve) => {
+        const seen: string[] = [];
+        const note = (what: string) => {
+          seen.push(what);
+          if (seen.length === 2) {
+            subscription.unsubscribe();
+            resolve(seen);
+          }
+        };
+        const subscription = subscribe({ onStarted: () => note('started'), onData: () => note('data') });
+      });
+    // History (replay) and `$live` are data too: neither may come before `started`.
+    const channel = await firstTwo((callbacks) =>
+      client.trpc.channel.subscribe.subscribe({ channel: 'chat:room', replay: 1 }, callbacks),
+    );
+    const own = await firstTwo((callbacks) => client.trpc.ticks.subscribe({ count: 2 }, callbacks));
+    expect(own).toEqual(['started', 'data']);
+    expect(channel).toEqual(own);
   });
 });
 
@@ -130,10 +155,17 @@ describe('built-in channel.subscribe without tRPC around it', () => {
           JSON.stringify({ id, method: 'subscription', params: { ...params, lastEventId: r.lastEventId } }),
         );
       });
+      // Answered: an error, or `$live` (which follows `started` and any history; superjson'd on the wire).
       const done = (id: number) =>
         frames.some((f) => {
-          const frame = f as { id?: number; error?: unknown; result?: { type?: string } };
-          return frame.id === id && (frame.error !== undefined || frame.result?.type === 'started');
+          const frame = f as {
+            id?: number;
+            error?: unknown;
+            result?: { data?: { json?: { data?: { type?: string } } } };
+          };
+          return (
+            frame.id === id && (frame.error !== undefined || frame.result?.data?.json?.data?.type === '$live')
+          );
         });
       await until(() => requests.every((_, id) => done(id)), 5000, 'every answer');
       socket.close();

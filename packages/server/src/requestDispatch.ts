@@ -201,14 +201,17 @@ export class RequestDispatcher {
     channels.enter(subscription, channel, presence);
     let attachment: Awaited<ReturnType<Fanout['attach']>>;
     try {
-      attachment = await this.deps.fanout.attach(stream, connection, subscription.id);
+      // Started once attached, before history and `$live`: everything published after `onStarted` reaches
+      // this subscriber, and `onStarted` comes before the first `onData`, as for any tRPC subscription.
+      attachment = await this.deps.fanout.attach(stream, connection, subscription.id, () => {
+        if (!subscription.stopped)
+          this.respond(connection, { id: subscription.id, result: { type: 'started' } });
+      });
     } catch (error) {
       channels.release(subscription);
       throw error;
     }
     if (!channels.attached(subscription, attachment)) return;
-    // Started once attached: everything published after `onStarted` reaches this subscriber.
-    this.respond(connection, { id: subscription.id, result: { type: 'started' } });
     // Awaited, so what this connection asks of the channel next (a presence query) sees the join.
     if (presence && channels.countIn(channel) === 1) {
       await this.deps.presence
