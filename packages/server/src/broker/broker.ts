@@ -113,10 +113,11 @@ export interface PresenceStore {
   list(channel: string): Promise<PresenceMember[]>;
   /**
    * Marks these connections alive (called from the heartbeat). Brokers that share presence across
-   * instances expire entries whose instance stopped refreshing and report the resulting leaves
-   * through `onExpired`.
+   * instances expire entries whose instance stopped refreshing and report the resulting changes
+   * through `onExpired`: a leave, or an update with the new count when the member is still connected
+   * through another instance.
    */
   refresh(connectionIds: readonly string[]): Promise<void>;
-  /** Registers the callback that publishes leaves of expired entries. */
+  /** Registers the callback that publishes the changes (leave or update) expired entries make. */
   onExpired(listener: (channel: string, change: PresenceChange) => void): void;
 }

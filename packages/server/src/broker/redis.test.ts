@@ -354,6 +354,24 @@ describe('redis broker', () => {
     ]);
   });
 
+  it("reports an update with the new count when an expired instance held one of a member's tabs (found by a breaker)", async () => {
+    const options = { url: redis.url, presenceTtlMs: 600, presenceSweepIntervalMs: 100 };
+    const dying = await open(options);
+    const staying = await open(options);
+    const channel = uniqueChannel();
+    const changes: PresenceChange[] = [];
+    staying.presence.onExpired((_channel, change) => changes.push(change));
+    await staying.subscribe(channel, () => {});
+    await dying.presence.join(channel, { connectionId: 'c1', userId: 'u1', name: 'Ann', meta: { tab: 1 } });
+    await staying.presence.join(channel, { connectionId: 'c2', userId: 'u1', name: 'Ann', meta: { tab: 2 } });
+    await dying.close();
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    // What watchers are told matches what presence() answers: Ann stays, with one connection.
+    const listed = await staying.presence.list(channel);
+    expect(listed).toEqual([{ userId: 'u1', name: 'Ann', connections: 1, meta: { tab: 2 } }]);
+    expect(changes).toEqual([{ action: 'update', member: listed[0] }]);
+  });
+
   it('fails calls within the command timeout while Redis cannot be reached at all', async () => {
     const nowhere = await startRedisServer();
     const url = nowhere.url;

@@ -10,7 +10,8 @@ import type { BrokerScripts } from './redisScripts.ts';
  * Presence shared by every instance: per channel a hash `connectionId → entry JSON` with an expiry in
  * Redis time. Each instance rewrites its own entries every `presenceTtlMs / 3` (and when the heartbeat
  * calls `refresh`), so an instance that dies without cleaning up has its entries expire; a periodic sweep
- * on every instance removes expired entries atomically, so each leave is reported exactly once.
+ * on every instance removes expired entries atomically, so each change is reported exactly once: a leave,
+ * or an update with the new count for a member still connected through another instance.
  *
  * The instance keeps its own entries locally as well: they are what it rewrites, so presence heals by
  * itself after Redis lost its data. Changes are computed in Lua (one user's connections across all
@@ -140,9 +141,13 @@ export function createRedisPresence(
     for (const channel of subscribedChannels()) channels.add(channel);
     await Promise.all(
       [...channels].map(async (channel) => {
-        const leaves = await scripts.presenceSweep(keysOf(channel), instanceId);
-        for (const json of leaves) {
-          const change: PresenceChange = { action: 'leave', member: toMember(json, 0) };
+        const changes = await scripts.presenceSweep(keysOf(channel), instanceId);
+        for (const [json, connections] of changes) {
+          // A member with tabs on other instances stays, with its new count (as `leave` reports it).
+          const change: PresenceChange = {
+            action: connections === 0 ? 'leave' : 'update',
+            member: toMember(json, connections),
+          };
           for (const listener of expiredListeners) {
             try {
               listener(channel, change);

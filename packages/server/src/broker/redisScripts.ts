@@ -187,7 +187,9 @@ return { value, member(KEYS[1], entry.userId, now_ms())[1] }
 
 /**
  * KEYS: presence. ARGV: instanceId of the caller (its own entries are alive: it rewrites them itself).
- * Removes expired entries; → the last-changed entry JSON of each user left with no live connection.
+ * Removes expired entries; → per user who lost connections, { entry JSON, live connections left }: the
+ * last-changed removed entry when none is left (a leave), else the latest live one (an update: the
+ * member's other tabs, on other instances, are still there).
  */
 const PRESENCE_SWEEP = `${NOW_MS}${MEMBER}
 local now = now_ms()
@@ -204,11 +206,13 @@ for i = 1, #all, 2 do
     if not seen or at > seen.at then removed[entry.userId] = { at = at, value = all[i + 1] } end
   end
 end
-local leaves = {}
+local changes = {}
 for user_id, gone in pairs(removed) do
-  if member(KEYS[1], user_id, now)[1] == 0 then table.insert(leaves, gone.value) end
+  local left = member(KEYS[1], user_id, now)
+  if left[1] == 0 then table.insert(changes, { gone.value, 0 })
+  else table.insert(changes, { left[2], left[1] }) end
 end
-return leaves
+return changes
 `;
 
 const scripts = {
@@ -273,7 +277,7 @@ export interface BrokerScripts {
     keys: ChannelKeys,
     connectionId: string,
   ): Promise<[removed: string, connections: number] | null>;
-  presenceSweep(keys: ChannelKeys, instanceId: string): Promise<string[]>;
+  presenceSweep(keys: ChannelKeys, instanceId: string): Promise<[entryJson: string, connections: number][]>;
 }
 
 type ScriptCall = (...args: (string | number)[]) => Promise<unknown>;
@@ -327,6 +331,6 @@ export function defineScripts(client: Redis | Cluster): BrokerScripts {
     presenceLeave: (keys, connectionId) =>
       call('sbPresenceLeave', keys.presence, connectionId) as Promise<[string, number] | null>,
     presenceSweep: (keys, instanceId) =>
-      call('sbPresenceSweep', keys.presence, instanceId) as Promise<string[]>,
+      call('sbPresenceSweep', keys.presence, instanceId) as Promise<[string, number][]>,
   };
 }
