@@ -7,7 +7,7 @@ import { ConnectionChannels, type ConnectionChannelsDeps } from './connectionCha
 import { newConnectionId } from './connectionId.ts';
 import { closeWithError, connectionErrors } from './errors.ts';
 import type { Fanout } from './fanout.ts';
-import { writeFrame } from './frameWriter.ts';
+import { writeFrame, writeText } from './frameWriter.ts';
 import { MessageRate } from './limits.ts';
 import type { ServerStats } from './metrics.ts';
 import type { ResolvedServerOptions } from './options.ts';
@@ -110,7 +110,7 @@ export class LiveConnection implements Connection {
 
   send(frame: string): boolean {
     if (!this.writable()) return false;
-    this.socket.send(frame);
+    writeText(this.socket, frame);
     this.shared.stats.messagesSent++;
     return true;
   }

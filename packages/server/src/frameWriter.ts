@@ -75,6 +75,15 @@ function corkForThisTick(socket: Socket): void {
   }
 }
 
+/**
+ * Sends a text message (an answer, a notice) through `ws`, corked with whatever else this tick sends the
+ * socket: a subscribe's `started` and its history and `$live` leave in one `writev`, not one syscall each.
+ */
+export function writeText(socket: WebSocket, text: string): void {
+  corkForThisTick((socket as unknown as WsInternals)._socket);
+  socket.send(text);
+}
+
 /** Writes a frame from `encodeTextFrame`; falls back to `ws`'s `send` if its sender is busy with something else. */
 export function writeFrame(socket: WebSocket, frame: Buffer): void {
   const internals = socket as unknown as WsInternals;
