@@ -84,14 +84,11 @@ export interface Fanout {
   /**
    * Attaches a subscription and sends history per the resume rules; resolves once the subscription is live,
    * with the handle `detach` takes. Rejects with BROKER_UNAVAILABLE when the broker cannot subscribe or read.
-   * `onStarted` runs once every later publish reaches the subscriber, before anything is sent to it: where
-   * tRPC's `started` goes, so that `onStarted` precedes the first `onData` as with any tRPC subscription.
    */
   attach(
     stream: ChannelStream,
     connection: FrameSink,
     subscriptionId: string | number,
-    onStarted?: () => void,
   ): Promise<FanoutSubscription>;
   /** Stops a subscription's delivery; the broker is unsubscribed with the channel's last one. Idempotent. */
   detach(subscription: FanoutSubscription): void;
@@ -197,7 +194,6 @@ export function createFanout(broker: Broker, stats: ServerStats): Fanout {
     stream: ChannelStream,
     connection: FrameSink,
     prefix: Buffer | null,
-    onStarted?: () => void,
   ): Promise<Subscriber> {
     const { channel } = stream;
     const entry = entryFor(channel);
@@ -220,7 +216,6 @@ export function createFanout(broker: Broker, stats: ServerStats): Fanout {
     };
     try {
       await entry.ready;
-      if (!subscriber.detached) onStarted?.();
       await sendHistory(broker, stream, subscriber, send);
       // Flush what arrived during the history read, dropping what history already covered.
       const buffered = subscriber.buffer ?? [];
@@ -243,8 +238,8 @@ export function createFanout(broker: Broker, stats: ServerStats): Fanout {
   }
 
   return {
-    attach: (stream, connection, subscriptionId, onStarted) =>
-      attachSubscriber(stream, connection, subscriptionFramePrefix(subscriptionId), onStarted),
+    attach: (stream, connection, subscriptionId) =>
+      attachSubscriber(stream, connection, subscriptionFramePrefix(subscriptionId)),
     detach: (subscription) => detach(subscription as Subscriber),
     attachSse: async (stream, sink) => {
       const subscriber = await attachSubscriber(stream, sink, null);

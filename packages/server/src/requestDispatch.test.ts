@@ -61,30 +61,27 @@ describe('request dispatch', () => {
     expect(signals[0]!.aborted).toBe(true);
     expect(connection!.isSubscribedTo('chat:room')).toBe(false);
   });
-  it("calls @trpc/client's onStarted before the first onData on channel.subscribe, as on an app's own subscription", async () => {
+  it("calls @trpc/client's onStarted only once the client holds a resume position (after history and $live)", async () => {
     const fixture = track(await startTestServer(), (f) => f.close());
     await fixture.server.publish('chat:room', 'message', { text: 'stored' });
     const client = track(connectTrpc(fixture.wsUrl, await fixture.sign('alice')), (c) => c.close());
-    /** The callbacks a subscription saw, up to its second one. */
-    const firstTwo = (subscribe: (callbacks: object) => { unsubscribe(): void }) =>
-      new Promise<string[]>((resolve) => {
-        const seen: string[] = [];
-        const note = (what: string) => {
-          seen.push(what);
-          if (seen.length === 2) {
-            subscription.unsubscribe();
-            resolve(seen);
-          }
-        };
-        const subscription = subscribe({ onStarted: () => note('started'), onData: () => note('data') });
-      });
-    // History (replay) and `$live` are data too: neither may come before `started`.
-    const channel = await firstTwo((callbacks) =>
-      client.trpc.channel.subscribe.subscribe({ channel: 'chat:room', replay: 1 }, callbacks),
-    );
-    const own = await firstTwo((callbacks) => client.trpc.ticks.subscribe({ count: 2 }, callbacks));
-    expect(own).toEqual(['started', 'data']);
-    expect(channel).toEqual(own);
+    const seen: string[] = [];
+    await new Promise<void>((resolve) => {
+      client.trpc.channel.subscribe.subscribe(
+        { channel: 'chat:room', replay: 1 },
+        {
+          onStarted: () => {
+            seen.push('started');
+            resolve();
+          },
+          onData: (item) => seen.push(item.data.type),
+        },
+      );
+    });
+    // A drop right after onStarted resumes from `$live`'s position (tracked: wsLink keeps it as lastEventId).
+    // `started` first would leave the client started without one, and a publish in that window would be
+    // lost on resubscribe.
+    expect(seen.slice(0, 3)).toEqual(['message', '$live', 'started']);
   });
 });
 

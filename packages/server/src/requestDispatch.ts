@@ -201,17 +201,17 @@ export class RequestDispatcher {
     channels.enter(subscription, channel, presence);
     let attachment: Awaited<ReturnType<Fanout['attach']>>;
     try {
-      // Started once attached, before history and `$live`: everything published after `onStarted` reaches
-      // this subscriber, and `onStarted` comes before the first `onData`, as for any tRPC subscription.
-      attachment = await this.deps.fanout.attach(stream, connection, subscription.id, () => {
-        if (!subscription.stopped)
-          this.respond(connection, { id: subscription.id, result: { type: 'started' } });
-      });
+      attachment = await this.deps.fanout.attach(stream, connection, subscription.id);
     } catch (error) {
       channels.release(subscription);
       throw error;
     }
     if (!channels.attached(subscription, attachment)) return;
+    // Started after history and `$live`, not before: when `onStarted` fires the client already holds the
+    // position `$live` carried, so a drop at any moment after it resumes without loss. (`started` first, as
+    // tRPC's own procedures do, left a window where the client was started with no position: an event
+    // published then was lost on resubscribe; the model-based resume test found it.) Corked with `$live`.
+    this.respond(connection, { id: subscription.id, result: { type: 'started' } });
     // Awaited, so what this connection asks of the channel next (a presence query) sees the join.
     if (presence && channels.countIn(channel) === 1) {
       await this.deps.presence
