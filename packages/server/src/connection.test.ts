@@ -12,6 +12,12 @@ function nextFrame(socket: WebSocket): Promise<unknown> {
   return new Promise((resolve) => socket.once('message', (data) => resolve(JSON.parse(data.toString()))));
 }
 
+const subscribe = (id: number, channel: string) => ({
+  id,
+  method: 'subscription',
+  params: { path: 'channel.subscribe', input: { json: { channel } } },
+});
+
 /** A round trip after which every earlier frame of this socket has been answered (whoami names no channel). */
 async function alicePing(socket: WebSocket, frames: { id?: number }[]) {
   socket.send(JSON.stringify({ id: 999, method: 'query', params: { path: 'whoami' } }));
@@ -184,6 +190,49 @@ describe('connection', () => {
       reason: CloseReason.TOO_MANY_SUBSCRIPTIONS,
     });
     await until(() => fixture.server.metrics.stats.subscriptions === 0);
+  });
+
+  it.each([
+    [
+      'one subscription too many',
+      JSON.stringify(subscribe(6, 'chat:s6')),
+      CloseReason.TOO_MANY_SUBSCRIPTIONS,
+    ],
+    ['a malformed frame', '{"id":7,', 'malformed JSON frame'],
+    [
+      'input that is not superjson',
+      JSON.stringify({
+        id: 8,
+        method: 'query',
+        params: { path: 'whoami', input: { json: { a: 1 }, meta: { values: { a: ['nope'] } } } },
+      }),
+      'input is not valid superjson',
+    ],
+  ])('answers what it served before closing for %s (found by a breaker)', async (_, violation, reason) => {
+    const fixture = await server({ maxSubscriptionsPerConnection: 5 });
+    const socket = await connectRaw(fixture.wsUrl, await fixture.sign('alice'));
+    const frames: { id?: number }[] = [];
+    socket.on('message', (data) => frames.push(JSON.parse(data.toString())));
+    for (let id = 1; id <= 5; id++) socket.send(JSON.stringify(subscribe(id, `chat:s${id}`)));
+    await until(() => frames.filter((f) => f.id !== undefined && f.id <= 5).length >= 10);
+    const closed = closeOf(socket);
+    // Sent in the same tick as the violation: the server acts on them, so it must also answer them.
+    socket.send(JSON.stringify({ id: 100, method: 'query', params: { path: 'whoami' } }));
+    socket.send(
+      JSON.stringify({
+        id: 101,
+        method: 'mutation',
+        params: {
+          path: 'channel.publish',
+          input: { json: { channel: 'chat:other', type: 'message', payload: { text: 'once' } } },
+        },
+      }),
+    );
+    socket.send(violation);
+    // Read no more: a request after the violation is neither served nor answered.
+    socket.send(JSON.stringify({ id: 102, method: 'query', params: { path: 'whoami' } }));
+    expect(await closed).toEqual({ code: CloseCode.POLICY_VIOLATION, reason });
+    expect(frames.map((f) => f.id).filter((id) => id !== undefined && id >= 100)).toEqual([100, 101]);
   });
 
   it('refuses channels past maxChannelsPerConnection with TOO_MANY_REQUESTS', async () => {

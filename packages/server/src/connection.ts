@@ -50,6 +50,9 @@ export function createConnectionHandler(deps: ConnectionDeps): ConnectionHandler
   return (socket, user) => new LiveConnection(socket, user, shared);
 }
 
+/** How long a policy close waits for the answers of requests already being served, in ms. */
+const ANSWER_GRACE_MS = 2_000;
+
 /** The connection of a socket, set when it opens (ws keeps its own the same way, `socket[kWebSocket]`). */
 const kConnection = Symbol('switchboard connection');
 type ConnectedSocket = WebSocket & { [kConnection]: LiveConnection };
@@ -68,6 +71,11 @@ export class LiveConnection implements Connection {
   /** Ids of queries and mutations being served (created on first use). */
   calls: Set<string | number> | undefined;
   closed = false;
+  /** Set by a policy violation: nothing more the client sends is read, and the close waits for the answers. */
+  refusing = false;
+  /** Requests being served (until answered); a policy close waits for them (see `failAfterAnswers`). */
+  private serving = 0;
+  private closeWhenServed: (() => void) | undefined;
   private readonly rate: MessageRate;
   // Created on first use: most connections never log, and a pino child costs memory per connection.
   private childLogger: Logger | undefined;
@@ -131,10 +139,38 @@ export class LiveConnection implements Connection {
     return this.childLogger;
   }
 
-  /** Closes the connection with the error's close code (a policy violation, a slow consumer...). */
+  /** Closes the connection now with the error's close code (a slow consumer, an internal error...). */
   fail(error: SwitchboardError): void {
     this.log().warn({ code: error.closeCode, reason: error.message }, 'policy violation: closing connection');
     closeWithError(this.socket, error);
+  }
+
+  /**
+   * Closes the connection for a policy violation of the client's (too many subscriptions, a malformed or
+   * flooding frame) once the requests it sent before are answered, within `ANSWER_GRACE_MS`; nothing it
+   * sends from now on is read. Closing at once lost the answers of requests already served: a publish stored
+   * but never acknowledged, which a client retrying without an idempotency key stores twice.
+   */
+  failAfterAnswers(error: SwitchboardError): void {
+    if (this.refusing) return;
+    this.refusing = true;
+    this.log().warn({ code: error.closeCode, reason: error.message }, 'policy violation: closing connection');
+    const close = () => closeWithError(this.socket, error);
+    if (this.serving === 0) {
+      close();
+      return;
+    }
+    this.closeWhenServed = close;
+    setTimeout(close, ANSWER_GRACE_MS).unref();
+  }
+
+  /** Counts a request as served until `pending` settles (see `failAfterAnswers`). */
+  serve(pending: Promise<unknown>): void {
+    this.serving++;
+    const settled = () => {
+      if (--this.serving === 0) this.closeWhenServed?.();
+    };
+    pending.then(settled, settled);
   }
 
   /**
@@ -145,7 +181,7 @@ export class LiveConnection implements Connection {
     const admission = this.rate.admit(this.lastSeenAt);
     if (admission === 'admitted') return true;
     if (admission === 'flooding') {
-      this.fail(connectionErrors.rateLimited());
+      this.failAfterAnswers(connectionErrors.rateLimited());
       return false;
     }
     return !refusable;

@@ -41,6 +41,7 @@ export class RequestDispatcher {
    * turns that into a 1011 close.
    */
   handleFrame(connection: LiveConnection, data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean): void {
+    if (connection.refusing) return;
     connection.lastSeenAt = Date.now();
     this.deps.stats.messagesReceived++;
     const { options } = this.deps;
@@ -49,7 +50,7 @@ export class RequestDispatcher {
       maxBatchSize: options.rateLimitBurst,
     });
     if (frame.kind === 'refused') {
-      connection.fail(frame.error);
+      connection.failAfterAnswers(frame.error);
       return;
     }
     if (frame.kind === 'pong') return;
@@ -59,7 +60,7 @@ export class RequestDispatcher {
       return;
     }
     for (const message of frame.messages) {
-      if (connection.closed) return;
+      if (connection.closed || connection.refusing) return;
       if (message.method === 'connectionParams') continue;
       if (message.method === 'subscription.stop') {
         // Stops release what a client holds: counted, never refused.
@@ -90,7 +91,7 @@ export class RequestDispatcher {
     try {
       input = params.input === undefined ? undefined : transformer.deserialize(params.input as never);
     } catch {
-      connection.fail(connectionErrors.malformed('input is not valid superjson'));
+      connection.failAfterAnswers(connectionErrors.malformed('input is not valid superjson'));
       return;
     }
     // tRPC's client sends the resume position beside the input; procedures see it in the input.
@@ -116,7 +117,7 @@ export class RequestDispatcher {
     if (method === 'subscription') {
       const channels = connection.channelsHeld();
       if (channels.activeCount() >= this.deps.options.maxSubscriptionsPerConnection) {
-        connection.fail(connectionErrors.tooManySubscriptions());
+        connection.failAfterAnswers(connectionErrors.tooManySubscriptions());
         return;
       }
       // Reserved now, not when the request's turn comes, so a stop (or a duplicate) in the same frame is seen.
@@ -127,8 +128,7 @@ export class RequestDispatcher {
     }
     const run = () => this.handleRequest(connection, message, input, subscription, builtIn);
     const channel = channelOf(input);
-    if (channel === undefined) void run();
-    else void connection.channelsHeld().inOrder(channel, run);
+    connection.serve(channel === undefined ? run() : connection.channelsHeld().inOrder(channel, run));
   }
 
   private async handleRequest(
