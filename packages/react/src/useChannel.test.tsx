@@ -119,7 +119,7 @@ describe('useChannel', () => {
     await alice.channel(chatChannel, 'two').publish('message', { text: 'in two' });
     await waitFor(() => expect(screen.getByTestId('a').textContent).toBe('live|in two'));
     await waitFor(() => expect(demo.subscriptions()).toBe(1));
-    expect([...demo.server.registry.all()][0]?.channels).toEqual(new Map([['chat:two', 1]]));
+    expect([...demo.server.registry.all()][0]?.subscribedChannels()).toEqual(new Map([['chat:two', 1]]));
   });
 });
 
