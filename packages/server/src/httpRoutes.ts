@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { HttpRoute } from './httpHandler.ts';
 import { createHttpTransport } from './httpTransport.ts';
 import type { ResolvedServerOptions } from './options.ts';
+import type { ConnectionCounts } from './registry.ts';
 import type { ServerServices } from './serverServices.ts';
 import { createSseStreams, type SseStreams } from './sseStreams.ts';
 import { createTicketIssuer, type TicketIssuer } from './ticket.ts';
@@ -13,6 +14,8 @@ export interface HttpRoutes {
   readonly routes: readonly HttpRoute[];
   /** Open SSE streams: counted with WebSockets against the connection limits, ended on `close()`. */
   readonly sseStreams: SseStreams;
+  /** WebSocket connections and SSE streams together (see `ConnectionCounts`). */
+  readonly connections: ConnectionCounts;
   /** Connection tickets, also redeemed at the WebSocket upgrade; undefined unless `httpTransport` is on. */
   readonly tickets: TicketIssuer | undefined;
 }
@@ -37,7 +40,12 @@ export function createHttpRoutes(deps: {
     logger,
     onAlive: core.refreshPresence,
   });
-  if (!options.httpTransport) return { routes: [], sseStreams, tickets: undefined };
+  const { registry } = core;
+  const connections: ConnectionCounts = {
+    total: () => registry.size + sseStreams.size,
+    ofUser: (userId) => registry.countByUser(userId) + sseStreams.countByUser(userId),
+  };
+  if (!options.httpTransport) return { routes: [], sseStreams, connections, tickets: undefined };
 
   const tickets = createTicketIssuer({
     ttlMs: options.ticketTtlMs,
@@ -53,7 +61,7 @@ export function createHttpRoutes(deps: {
       tickets,
       fanout: core.fanout,
       presence: core.presence,
-      registry: core.registry,
+      connections,
       sseStreams,
       services: core.services,
       stats: core.metrics.stats,
@@ -61,5 +69,5 @@ export function createHttpRoutes(deps: {
       isAccepting: deps.isAccepting,
     }),
   ];
-  return { routes, sseStreams, tickets };
+  return { routes, sseStreams, connections, tickets };
 }

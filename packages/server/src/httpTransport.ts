@@ -17,7 +17,7 @@ import type { ServerStats } from './metrics.ts';
 import type { ResolvedServerOptions } from './options.ts';
 import { answerCors, isOriginAllowed } from './origin.ts';
 import type { Presence } from './presence.ts';
-import type { Registry } from './registry.ts';
+import type { ConnectionCounts } from './registry.ts';
 import { decodeComponent, parseRequestTarget } from './requestDecoding.ts';
 import type { SwitchboardContext, SwitchboardServices } from './router.ts';
 import { SseControlEvent, sseControlChunk } from './sseFrames.ts';
@@ -28,8 +28,8 @@ export interface HttpTransportDeps extends RequestAuthDeps {
   options: ResolvedServerOptions;
   fanout: Fanout;
   presence: Presence;
-  /** WebSocket connections: counted with SSE streams against `maxConnections` and `maxConnectionsPerUser`. */
-  registry: Registry;
+  /** Connections of both transports, counted against `maxConnections` and `maxConnectionsPerUser`. */
+  connections: ConnectionCounts;
   sseStreams: SseStreams;
   services: SwitchboardServices;
   stats: ServerStats;
@@ -130,11 +130,10 @@ export function createHttpTransport(deps: HttpTransportDeps): HttpRoute {
       return refuse(res, getHTTPStatusCodeFromError(admitted), admitted.message);
     }
     const user = admitted;
-    if (deps.registry.size + deps.sseStreams.size >= options.maxConnections) {
+    if (deps.connections.total() >= options.maxConnections) {
       return refuse(res, UpgradeStatus.AT_CAPACITY, 'server at capacity');
     }
-    const held = deps.registry.countByUser(user.userId) + deps.sseStreams.countByUser(user.userId);
-    if (held >= options.maxConnectionsPerUser) {
+    if (deps.connections.ofUser(user.userId) >= options.maxConnectionsPerUser) {
       const limit = options.maxConnectionsPerUser;
       return refuse(
         res,

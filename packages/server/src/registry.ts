@@ -44,6 +44,15 @@ export interface Registry {
   sweep(): Connection[];
 }
 
+/**
+ * Connections of both transports (WebSockets in the registry, SSE streams), as `maxConnections` and
+ * `maxConnectionsPerUser` count them and the `connections` gauge reports them.
+ */
+export interface ConnectionCounts {
+  total(): number;
+  ofUser(userId: string): number;
+}
+
 export function createRegistry(): Registry {
   const connections = new Map<string, Connection>();
   /**

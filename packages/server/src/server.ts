@@ -59,11 +59,10 @@ export function createSwitchboardServer(serverOptions: ServerOptions): Switchboa
   const isAccepting = () => lifecycle.accepting;
 
   const http = createHttpRoutes({ options, core, logger, isAccepting });
-  const { sseStreams } = http;
+  const { sseStreams, connections } = http;
   // SSE streams are connections too: both transports share maxConnections and maxConnectionsPerUser,
   // and the `connections` gauge counts both.
-  const connectionCount = () => registry.size + sseStreams.size;
-  Object.defineProperty(core.metrics.stats, 'connections', { get: connectionCount, enumerable: true });
+  Object.defineProperty(core.metrics.stats, 'connections', { get: connections.total, enumerable: true });
 
   const httpServer = createServer(createHttpHandler(options.onHttpRequest, logger, http.routes));
   const ws = attachWsTransport(httpServer, {
@@ -72,8 +71,8 @@ export function createSwitchboardServer(serverOptions: ServerOptions): Switchboa
     logger,
     tickets: http.tickets,
     isAccepting,
-    connectionCount,
-    connectionsOfUser: (userId) => registry.countByUser(userId) + sseStreams.countByUser(userId),
+    connectionCount: connections.total,
+    connectionsOfUser: connections.ofUser,
   });
   const lifecycle = startLifecycle({ httpServer, options, core, logger, sseStreams, ws });
 
