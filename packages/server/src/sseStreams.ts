@@ -1,20 +1,18 @@
-import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
-import type { PresenceMeta } from '@switchboard/protocol';
 import type { Logger } from 'pino';
 import type { AuthUser } from './auth.ts';
+import { newConnectionId } from './connectionId.ts';
 import type { ServerStats } from './metrics.ts';
 import { SseControlEvent, sseControlChunk, sseHeaders } from './sseFrames.ts';
 
 /**
  * One open Server-Sent Events response: the HTTP transport's counterpart of a WebSocket connection for one
- * subscription. It is a fan-out sink (`sendFrame`) and a presence holder (`id`, `user`, `presenceMeta`).
+ * subscription. It is a fan-out sink (`sendFrame`) and a presence holder (`id`, `user`; an SSE stream has no
+ * `setPresence`, so it joins without metadata).
  */
 export interface SseStream {
   readonly id: string;
   readonly user: AuthUser;
-  /** Presence metadata per channel (an SSE stream has no `setPresence` of its own: empty, kept for the type). */
-  readonly presenceMeta: Map<string, PresenceMeta>;
   /** Writes a ready-made chunk shared with other streams; false (and the stream ends) for a slow consumer. */
   sendFrame(chunk: Buffer): boolean;
   /** Writes a control event or an app subscription's chunk. */
@@ -99,8 +97,7 @@ export function createSseStreams(options: SseStreamsOptions): SseStreams {
 
 /** A class so its methods are shared by every stream, as `LiveConnection` does for sockets. */
 class LiveSseStream implements SseStream {
-  readonly id = randomUUID();
-  readonly presenceMeta = new Map<string, PresenceMeta>();
+  readonly id = newConnectionId();
   private ended = false;
   private readonly listeners: Array<() => void> = [];
   private expiryTimer: NodeJS.Timeout | undefined;
