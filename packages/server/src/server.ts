@@ -71,8 +71,7 @@ export function createSwitchboardServer(serverOptions: ServerOptions): Switchboa
     logger,
     tickets: http.tickets,
     isAccepting,
-    connectionCount: connections.total,
-    connectionsOfUser: connections.ofUser,
+    connections,
   });
   const lifecycle = startLifecycle({ httpServer, options, core, logger, sseStreams, ws });
 

@@ -5,6 +5,7 @@ import type { AuthUser } from './auth.ts';
 import { createConnectionHandler } from './connection.ts';
 import { redactUrl } from './logger.ts';
 import type { ResolvedServerOptions } from './options.ts';
+import type { ConnectionCounts } from './registry.ts';
 import type { ServerServices } from './serverServices.ts';
 import type { TicketIssuer } from './ticket.ts';
 import { createUpgradeHandler } from './upgrade.ts';
@@ -17,10 +18,8 @@ export interface WsTransportDeps {
   tickets: TicketIssuer | undefined;
   /** False while draining: upgrades are refused with 503. */
   isAccepting(): boolean;
-  /** Connections open now on both transports (`maxConnections`). */
-  connectionCount(): number;
-  /** Connections of one user open now on both transports (`maxConnectionsPerUser`). */
-  connectionsOfUser(userId: string): number;
+  /** Connections open now on both transports (`maxConnections`, `maxConnectionsPerUser`). */
+  connections: ConnectionCounts;
 }
 
 /** The WebSocket transport of one server, for its shutdown. */
@@ -86,8 +85,8 @@ export function attachWsTransport(httpServer: Server, deps: WsTransportDeps): Ws
       metrics,
       logger,
       isAccepting: deps.isAccepting,
-      connectionCount: deps.connectionCount,
-      connectionsOfUser: deps.connectionsOfUser,
+      connectionCount: deps.connections.total,
+      connectionsOfUser: deps.connections.ofUser,
       onConnection,
     }),
   );
