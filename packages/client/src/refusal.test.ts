@@ -130,6 +130,23 @@ describe('repeated refusal closes', () => {
     await stateMatching(client, (s) => s.status === 'closed' && closing.attempts === 4, 'closed again');
   });
 
+  it('stops when every connection resends more subscriptions than the server allows (real server; found by a breaker)', async () => {
+    const fixture = track(await startTestServer({ overrides: { maxSubscriptionsPerConnection: 3 } }), (f) =>
+      f.close(),
+    );
+    const client = connect({ url: fixture.wsUrl, getToken: () => signToken('alice') });
+    // Four subscriptions resent in one frame on every connection: the fourth is one too many, every time.
+    for (const room of ['a', 'b', 'c', 'd']) client.channel(chatChannel, room).subscribe({});
+    const closed = await stateMatching(client, (s) => s.status === 'closed', 'closed');
+    expect(closed).toMatchObject({
+      error: { code: 'BAD_REQUEST' },
+      lastClose: { code: CloseCode.POLICY_VIOLATION, reason: 'too many subscriptions on one connection' },
+    });
+    // The three the server could have started were not: nothing was accepted, so this is a repeat.
+    await sleep(500);
+    expect(fixture.server.metrics.stats.subscriptions).toBe(0);
+  });
+
   it('keeps reconnecting when the server accepted something between two such closes', async () => {
     const closing = track(
       await startClosingServer(CloseCode.POLICY_VIOLATION, 'rate limit exceeded', { answerFirst: true }),

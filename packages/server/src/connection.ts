@@ -147,14 +147,18 @@ export class LiveConnection implements Connection {
 
   /**
    * Closes the connection for a policy violation of the client's (too many subscriptions, a malformed or
-   * flooding frame) once the requests it sent before are answered, within `ANSWER_GRACE_MS`; nothing it
-   * sends from now on is read. Closing at once lost the answers of requests already served: a publish stored
-   * but never acknowledged, which a client retrying without an idempotency key stores twice.
+   * flooding frame) once the calls it sent before are answered, within `ANSWER_GRACE_MS`; nothing it sends
+   * from now on is read. Closing at once lost the answers of calls already served: a publish stored but never
+   * acknowledged, which a client retrying without an idempotency key stores twice. Subscriptions stop now,
+   * unanswered: a subscription started on a connection about to close is worth nothing, and a `started` in
+   * the grace would tell `@switchboard/client` that the server accepted what it resends on every connection
+   * (it stops after the same refusal twice with nothing accepted in between, found by a breaker).
    */
   failAfterAnswers(error: SwitchboardError): void {
     if (this.refusing) return;
     this.refusing = true;
     this.log().warn({ code: error.closeCode, reason: error.message }, 'policy violation: closing connection');
+    this.channels?.stopAll();
     const close = () => closeWithError(this.socket, error);
     if (this.serving === 0) {
       close();
