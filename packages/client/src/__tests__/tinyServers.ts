@@ -26,6 +26,29 @@ function closeServer(server: Server): Promise<void> {
   return new Promise((resolve) => server.close(() => resolve()));
 }
 
+/**
+ * Listens on a free port and describes the server as a `TinyServer`; `close()` runs `release` (the server's
+ * own sockets and WebSocket server) first.
+ */
+async function serveTiny(
+  server: Server,
+  attempts: () => number,
+  release: () => void | Promise<void> = () => {},
+): Promise<TinyServer> {
+  const port = await listen(server);
+  return {
+    wsUrl: `ws://127.0.0.1:${port}/ws`,
+    port,
+    get attempts() {
+      return attempts();
+    },
+    async close() {
+      await release();
+      await closeServer(server);
+    },
+  };
+}
+
 /** Answers every upgrade with `status` and a JSON body `{"error": reason}`, as the real server refuses. */
 export async function startRefusingServer(status: number, reason: string): Promise<TinyServer> {
   let attempts = 0;
@@ -38,15 +61,7 @@ export async function startRefusingServer(status: number, reason: string): Promi
         `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
     );
   });
-  const port = await listen(server);
-  return {
-    wsUrl: `ws://127.0.0.1:${port}/ws`,
-    port,
-    get attempts() {
-      return attempts;
-    },
-    close: () => closeServer(server),
-  };
+  return serveTiny(server, () => attempts);
 }
 
 /**
@@ -76,19 +91,14 @@ export async function startClosingServer(
       socket.close(code, reason);
     });
   });
-  const port = await listen(server);
-  return {
-    wsUrl: `ws://127.0.0.1:${port}/ws`,
-    port,
-    get attempts() {
-      return attempts;
-    },
-    async close() {
+  return serveTiny(
+    server,
+    () => attempts,
+    async () => {
       for (const client of wss.clients) client.terminate();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
-      await closeServer(server);
     },
-  };
+  );
 }
 
 /** A port nothing listens on (taken from the OS, then released): connections to it are refused. */
@@ -119,24 +129,19 @@ export async function startHangingServer(): Promise<TinyServer & { hang: boolean
     }
     wss.handleUpgrade(req, socket, head, () => {});
   });
-  const port = await listen(server);
-  return {
-    wsUrl: `ws://127.0.0.1:${port}/ws`,
-    port,
-    get attempts() {
-      return attempts;
-    },
-    get hang() {
-      return state.hang;
-    },
-    set hang(value: boolean) {
-      state.hang = value;
-    },
-    async close() {
+  const tiny = await serveTiny(
+    server,
+    () => attempts,
+    () => {
       for (const socket of held) socket.destroy();
       for (const client of wss.clients) client.terminate();
       wss.close();
-      await closeServer(server);
     },
-  };
+  );
+  return Object.defineProperty(tiny, 'hang', {
+    get: () => state.hang,
+    set: (value: boolean) => {
+      state.hang = value;
+    },
+  }) as TinyServer & { hang: boolean };
 }
