@@ -5,10 +5,10 @@
  * in one frame leave the state they leave one by one; Phoenix serialises a channel's messages the same way),
  * and collab submits per document (so they do not race each other for one version within a process).
  *
- * A class whose map is created on first use: every connection holds one, and most never need it.
+ * A class whose map exists only while work is pending: every connection holds one, and most are idle.
  */
 export class KeyedQueue {
-  // Only keys with work pending are kept: the map is empty between bursts.
+  // Only keys with work pending are kept, and the map itself only while one is: none between bursts.
   private tails: Map<string, Promise<unknown>> | undefined;
 
   /** Runs `task` after every earlier task of `key` has settled; resolves or rejects as `task` does. */
@@ -24,6 +24,7 @@ export class KeyedQueue {
     tails.set(key, tail);
     void tail.then(() => {
       if (tails.get(key) === tail) tails.delete(key);
+      if (tails.size === 0 && this.tails === tails) this.tails = undefined;
     });
     return result;
   }

@@ -41,10 +41,8 @@ export class ConnectionChannels {
   /** Every subscription not yet released: stopped ones stay while their attach is under way. */
   private readonly subscriptions: Subscription[] = [];
   private metaByChannel: Map<string, PresenceMeta> | undefined;
-  /** Requests naming the same channel run in arrival order (see `keyedQueue.ts`); dropped when idle. */
-  private order: KeyedQueue | undefined;
-  /** Tasks in `order` not settled yet. */
-  private ordered = 0;
+  /** Requests naming the same channel run in arrival order (see `keyedQueue.ts`; it holds nothing when idle). */
+  private readonly order = new KeyedQueue();
 
   constructor(
     private readonly holder: ChannelsHolder,
@@ -177,14 +175,6 @@ export class ConnectionChannels {
 
   /** Runs `task` after every earlier task of `channel` has settled; resolves or rejects as `task` does. */
   inOrder<T>(channel: string, task: () => Promise<T>): Promise<T> {
-    const order = (this.order ??= new KeyedQueue());
-    this.ordered++;
-    const result = order.run(channel, task);
-    // Nothing pending: an empty queue and no queue order alike, and the queue's map costs 200 bytes.
-    const settled = () => {
-      if (--this.ordered === 0 && this.order === order) this.order = undefined;
-    };
-    result.then(settled, settled);
-    return result;
+    return this.order.run(channel, task);
   }
 }
